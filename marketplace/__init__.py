@@ -1,0 +1,142 @@
+"""Social Window: the application factory, built from small register steps."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from marketplace.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the app for an environment ('development', 'testing', 'production')."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_for(config_name))
+    app.config.update(overrides)
+    check_production_settings(app)
+    configure_logging(app)
+    register_database(app)
+    register_extensions(app)
+    register_security(app)
+    register_i18n_step(app)
+    register_blueprints(app)
+    register_errorhandlers_step(app)
+    register_cli(app)
+    return app
+
+
+def check_production_settings(app: Flask) -> None:
+    """Refuse to run the real service with a guessable secret or insecure cookies."""
+    if not is_production(app.config):
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key in INSECURE_SECRET_KEYS or len(key) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production "
+            '(python -c "import secrets; print(secrets.token_hex(32))")'
+        )
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stderr at INFO so that development e-mails and audit warnings are visible."""
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    app.logger.setLevel(logging.INFO)
+
+
+def register_database(app: Flask) -> None:
+    """Bind SQLAlchemy and Alembic; make the SQLite folder and its transaction handling sane."""
+    from marketplace import database
+    from marketplace.extensions import db, migrate
+
+    database.prepare_sqlite(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    import marketplace.models  # noqa: F401  (every table known to Alembic)
+
+    with app.app_context():
+        database.configure_engine(db.engine)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind login, CSRF, mail, rate limits and the geocoder."""
+    from marketplace import geo
+    from marketplace.accounts import sessions
+    from marketplace.extensions import csrf, limiter, login_manager, mail
+
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    sessions.init_login(app, login_manager)
+    geo.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers (CSP without any third-party script) and the authorization check."""
+    from marketplace import authz
+    from marketplace.extensions import talisman
+
+    tile_host = app.config["MAP_TILE_URL"].split("/")[2] if "://" in app.config["MAP_TILE_URL"] else ""
+    tile_hosts = [tile_host.replace("{s}.", "*.")] if tile_host else []
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": ["'self'", "data:", *tile_hosts],
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+        referrer_policy="same-origin",
+    )
+    app.after_request(authz.check_request_was_authorized)
+
+
+def register_i18n_step(app: Flask) -> None:
+    """Flask-Babel with the locale chosen per request, and the formatting filters."""
+    from marketplace.extensions import babel
+    from marketplace.i18n import register_i18n, select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    register_i18n(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per domain."""
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.admin.views import bp as admin_bp
+    from marketplace.main.views import bp as main_bp
+    from marketplace.offices.views import bp as offices_bp
+
+    import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
+
+    for bp in (main_bp, accounts_bp, offices_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers_step(app: Flask) -> None:
+    from marketplace.errors import register_errorhandlers
+
+    register_errorhandlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    """`flask create-admin`, `flask seed-demo`, `flask offices import|export`."""
+    from marketplace.cli import register_commands
+
+    register_commands(app)

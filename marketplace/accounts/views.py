@@ -1,0 +1,230 @@
+"""Sign up, log in and out, passwords and sessions."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import marketplace.accounts.policies  # noqa: F401  (registers the policies)
+from marketplace.accounts import services
+from marketplace.accounts.forms import (
+    ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignupForm,
+)
+from marketplace.accounts.models import AccountStatus, PatronKind, Role, UserSession
+from marketplace.accounts.passwords import verify_password
+from marketplace.accounts.sessions import end_session, start_session
+from marketplace.authz import authorize
+from marketplace.extensions import db, limiter
+from marketplace.notifications import queue_email
+
+bp = Blueprint("accounts", __name__)
+
+SIGNUP_ROLES = {
+    "family": (Role.FAMILY, _l("I need help"), _l("A family asking for support: post needs, follow your cases.")),
+    "volunteer": (Role.VOLUNTEER, _l("I want to volunteer"), _l("Help families near you with tasks, visits and mentoring.")),
+    "patron": (Role.PATRON, _l("I want to give"), _l("Pledge money or goods to verified needs, as a person or a company.")),
+    "partner": (Role.PARTNER, _l("We are an NGO"), _l("Take document-help cases with the offices. An admin approves organisations.")),
+}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return None
+    return target
+
+
+def _submitted_email() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _login_failed(response) -> bool:
+    return response.status_code != 302
+
+
+@bp.route("/signup")
+def signup_choose():
+    return render_template("accounts/signup_choose.html", roles=SIGNUP_ROLES)
+
+
+@bp.route("/signup/<role>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+def signup(role: str):
+    if role not in SIGNUP_ROLES:
+        abort(404)
+    if current_user.is_authenticated:
+        flash(_("You are already logged in."), "info")
+        return redirect(url_for("main.dashboard"))
+    authorize("account.sign_up")
+    form = SignupForm(role)
+    if form.validate_on_submit():
+        data = services.SignupData(
+            role=SIGNUP_ROLES[role][0],
+            email=form.email.data,
+            password=form.password.data,
+            full_name=form.full_name.data,
+            phone=form.phone.data,
+            locale=session.get("locale") or str(request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "ru"),
+            organisation_name=form.organisation_name.data if role in ("partner", "patron") else None,
+            patron_kind=PatronKind(form.patron_kind.data) if role == "patron" else None,
+            bin=(form.bin.data or "").strip() or None,
+        )
+        try:
+            user = services.sign_up(data)
+        except services.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            start_session(user)
+            db.session.commit()
+            if user.status is AccountStatus.PENDING_APPROVAL:
+                flash(_("Thank you! Your organisation is waiting for an administrator's approval."), "info")
+            else:
+                flash(_("Welcome to Social Window! Your account is ready."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/signup.html", form=form, role=role, role_info=SIGNUP_ROLES[role])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_submitted_email, methods=["POST"],
+    deduct_when=_login_failed,
+)
+def login():
+    form = LoginForm()
+    next_url = safe_next(request.args.get("next") or request.form.get("next"))
+    authorize("account.log_in")
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("The e-mail or the password is wrong."))
+        elif not user.is_active:
+            form.email.errors.append(
+                _("This account is disabled. Contact your reception office.")
+                if user.status is AccountStatus.DISABLED
+                else _("This organisation was not approved.")
+            )
+        else:
+            if current_user.is_authenticated:
+                end_session(current_user)
+            session.clear()
+            start_session(user)
+            if user.locale:
+                session["locale"] = user.locale
+            db.session.commit()
+            return redirect(next_url or url_for("main.dashboard"))
+    return render_template("accounts/login.html", form=form, next_url=next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    authorize("account.log_out")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    end_session(current_user)
+    db.session.commit()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ACCOUNT"], key_func=_submitted_email, methods=["POST"])
+def forgot_password():
+    authorize("account.reset_password")
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.find_by_email(form.email.data)
+        if user is not None and user.is_active:
+            link = url_for("accounts.reset_password", token=services.reset_token(user), _external=True)
+            queue_email(user, _l("Reset your Social Window password"), "password_reset", link=link)
+            db.session.commit()
+        # The same answer either way, so that the form does not reveal who has an account.
+        flash(_("If an account exists for this address, we have sent a link to reset the password. "
+                "It works for one hour."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+def reset_password(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        flash(_("This link has expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    authorize("account.reset_password")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.change_password(user, form.password.data, actor=user, reason="reset")
+        db.session.commit()
+        flash(_("Your password has been changed. Please log in with the new password."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    authorize("account.edit_own", current_user)
+    form = ProfileForm(obj=current_user, locale=current_user.locale or session.get("locale") or "ru")
+    if form.validate_on_submit():
+        current_user.full_name = form.full_name.data.strip()
+        current_user.phone = form.phone.data or None
+        current_user.locale = form.locale.data
+        session["locale"] = form.locale.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("accounts.account"))
+    sessions = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == current_user.id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+    ).all()
+    return render_template(
+        "accounts/account.html", form=form, password_form=ChangePasswordForm(), confirm_form=ConfirmForm(),
+        sessions=sessions,
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    authorize("account.edit_own", current_user)
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            services.change_password(current_user, form.password.data, actor=current_user)
+            db.session.commit()
+            flash(_("Your password has been changed. You have been logged out on every other device."), "success")
+            return redirect(url_for("accounts.account"))
+    profile = ProfileForm(obj=current_user, locale=current_user.locale or "ru")
+    return render_template(
+        "accounts/account.html", form=profile, password_form=form, confirm_form=ConfirmForm(), sessions=[],
+    ), 400
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    authorize("account.edit_own", current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.log_out_everywhere(current_user)
+    end_session(current_user)
+    db.session.commit()
+    session.clear()
+    flash(_("You have been logged out on every device."), "info")
+    return redirect(url_for("accounts.login"))

@@ -1,0 +1,121 @@
+"""Admin pages for offices: list, add, edit, CSV import and export."""
+from __future__ import annotations
+
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from marketplace import geo
+from marketplace.admin.forms import OfficeImportForm
+from marketplace.admin.views import bp
+from marketplace.authz import authorize
+from marketplace.extensions import db
+from marketplace.geo.regions import region_name
+from marketplace.offices import csv_io, services
+from marketplace.offices.forms import OfficeForm
+from marketplace.offices.models import Office
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@bp.route("/offices")
+@login_required
+def offices():
+    authorize("office.manage")
+    q = request.args.get("q", "").strip()
+    stmt = services.search_stmt(select(Office), text=q or None)
+    page = db.paginate(stmt.order_by(Office.region_code, Office.settlement, Office.name), per_page=50, error_out=False)
+    return render_template("admin/offices.html", page=page, q=q, region_name=region_name,
+                           import_form=OfficeImportForm())
+
+
+def _office_data(form: OfficeForm) -> services.OfficeData | None:
+    """Form values as OfficeData, geocoding the address when no coordinates were typed."""
+    lat, lon = form.latitude.data, form.longitude.data
+    if lat is None or lon is None:
+        place = geo.geocode(f"{form.settlement.data}, {form.address.data}") or geo.geocode(form.settlement.data)
+        if place is None:
+            form.settlement.errors.append(
+                _("We could not find “%(place)s”. Check the spelling or enter the coordinates.", place=form.settlement.data)
+            )
+            return None
+        lat, lon = place.latitude, place.longitude
+    return services.OfficeData(
+        code=form.code.data.strip(), name=form.name.data.strip(), region_code=form.region_code.data,
+        settlement=form.settlement.data.strip(), address=form.address.data.strip(), latitude=lat, longitude=lon,
+        phone=form.phone.data or None, email=form.email.data or None, opening_hours=form.opening_hours.data or None,
+        is_active=form.is_active.data,
+    )
+
+
+@bp.route("/offices/new", methods=["GET", "POST"])
+@login_required
+def new_office():
+    authorize("office.manage")
+    form = OfficeForm()
+    if form.validate_on_submit():
+        if services.find_by_code(form.code.data.strip()) is not None:
+            form.code.errors.append(_("An office with this code already exists."))
+        elif (data := _office_data(form)) is not None:
+            office = services.create_office(data, actor=current_user)
+            db.session.commit()
+            flash(_("The office was added."), "success")
+            return redirect(url_for("offices.detail", office_id=office.id))
+    return render_template("admin/office_form.html", form=form, office=None)
+
+
+@bp.route("/offices/<int:office_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_office(office_id: int):
+    office = db.session.get(Office, office_id) or abort(404)
+    authorize("office.manage", office)
+    form = OfficeForm(obj=office)
+    if form.validate_on_submit():
+        other = services.find_by_code(form.code.data.strip())
+        if other is not None and other.id != office.id:
+            form.code.errors.append(_("An office with this code already exists."))
+        elif (data := _office_data(form)) is not None:
+            services.update_office(office, data, actor=current_user)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("offices.detail", office_id=office.id))
+    return render_template("admin/office_form.html", form=form, office=office)
+
+
+@bp.route("/offices/export.csv")
+@login_required
+def export_offices():
+    authorize("office.manage")
+    buffer = io.StringIO()
+    csv_io.export_offices(buffer, db.session.scalars(select(Office).order_by(Office.code)))
+    return Response(
+        "\ufeff" + buffer.getvalue(),  # a BOM so that spreadsheet programs read the Cyrillic right
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=offices.csv"},
+    )
+
+
+@bp.route("/offices/import", methods=["POST"])
+@login_required
+def import_offices():
+    authorize("office.manage")
+    form = OfficeImportForm()
+    if not form.validate_on_submit():
+        for error in form.file.errors:
+            flash(str(error), "error")
+        return redirect(url_for("admin.offices"))
+    raw = form.file.data.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        flash(_("The file is too large"), "error")
+        return redirect(url_for("admin.offices"))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(_("The file must be a CSV saved as UTF-8."), "error")
+        return redirect(url_for("admin.offices"))
+    report = csv_io.import_offices(io.StringIO(text), actor=current_user)
+    db.session.commit()
+    return render_template("admin/office_import_report.html", report=report)

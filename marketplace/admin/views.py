@@ -1,0 +1,146 @@
+"""Admin pages for people: accounts, staff, approvals, and the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+import marketplace.accounts.policies  # noqa: F401
+import marketplace.audit.policies  # noqa: F401
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import AccountStatus, Role, User
+from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffForm, UserSearchForm
+from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
+from marketplace.audit.models import AuditEntry
+from marketplace.audit.policies import audit_scope
+from marketplace.authz import authorize
+from marketplace.extensions import db
+from marketplace.notifications import queue_email
+from marketplace.offices.models import Office
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def office_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(select(Office.id, Office.name, Office.settlement).order_by(Office.settlement, Office.name))
+    return [(row.id, f"{row.settlement} — {row.name}") for row in rows]
+
+
+@bp.context_processor
+def labels() -> dict:
+    return {"role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS, "transition_labels": TRANSITION_LABELS}
+
+
+@bp.route("/users")
+@login_required
+def users():
+    authorize("account.list")
+    form = UserSearchForm(request.args)
+    form.role.choices = [("", _l("All roles"))] + [(r.value, ROLE_LABELS[r]) for r in Role]
+    form.status.choices = [("", _l("Any status"))] + [(s.value, STATUS_LABELS[s]) for s in AccountStatus]
+    form.validate()
+    stmt = select(User)
+    if form.q.data:
+        pattern = f"%{form.q.data.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.email).like(pattern),
+                              func.lower(User.organisation_name).like(pattern)))
+    if form.role.data:
+        stmt = stmt.where(User.role == Role(form.role.data))
+    if form.status.data:
+        stmt = stmt.where(User.status == AccountStatus(form.status.data))
+    page = db.paginate(stmt.order_by(User.created_at.desc()), per_page=50, error_out=False)
+    return render_template("admin/users.html", form=form, page=page)
+
+
+@bp.route("/users/<int:user_id>")
+@login_required
+def user_detail(user_id: int):
+    account = db.session.get(User, user_id) or abort(404)
+    authorize("account.manage", account)
+    office_form = AssignOfficeForm(office_id=account.office_id or 0)
+    office_form.office_id.choices = [(0, "—")] + office_choices()
+    transitions = [t for t in accounts.ACCOUNT_TRANSITIONS if accounts.can_transition(account, t)]
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "user", AuditEntry.object_id == account.id)
+        .order_by(AuditEntry.created_at.desc()).limit(50)
+    ).all()
+    return render_template(
+        "admin/user_detail.html", account=account, status_form=AccountStatusForm(), office_form=office_form,
+        transitions=transitions, history=history,
+    )
+
+
+@bp.route("/users/<int:user_id>/status", methods=["POST"])
+@login_required
+def change_status(user_id: int):
+    account = db.session.get(User, user_id) or abort(404)
+    authorize("account.manage", account)
+    form = AccountStatusForm()
+    if not form.validate_on_submit() or form.transition.data not in accounts.ACCOUNT_TRANSITIONS:
+        abort(400)
+    try:
+        accounts.change_account_status(account, form.transition.data, actor=current_user, reason=form.reason.data)
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.user_detail", user_id=account.id))
+    if form.transition.data in ("approve", "reject"):
+        queue_email(account, _l("Your organisation on Social Window"), "partner_decision",
+                    approved=form.transition.data == "approve", reason=form.reason.data)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.user_detail", user_id=account.id))
+
+
+@bp.route("/users/<int:user_id>/office", methods=["POST"])
+@login_required
+def assign_office(user_id: int):
+    account = db.session.get(User, user_id) or abort(404)
+    authorize("account.manage", account)
+    form = AssignOfficeForm()
+    form.office_id.choices = [(0, "—")] + office_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.assign_office(account, form.office_id.data or None, actor=current_user)
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.user_detail", user_id=account.id))
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@login_required
+def new_staff():
+    authorize("account.manage")
+    form = StaffForm()
+    form.office_id.choices = office_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(role=Role.STAFF, email=form.email.data, full_name=form.full_name.data,
+                                        password=None, office_id=form.office_id.data, actor=current_user)
+        except accounts.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            link = url_for("accounts.reset_password", token=accounts.reset_token(user), _external=True)
+            queue_email(user, _l("Your Social Window staff account"), "staff_welcome", link=link, office=user.office)
+            db.session.commit()
+            flash(_("The staff account was created and an e-mail to set the password was sent."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/staff_form.html", form=form)
+
+
+@bp.route("/audit")
+@login_required
+def audit_log():
+    authorize("audit.view")
+    stmt = audit_scope(current_user, select(AuditEntry))
+    action = request.args.get("action", "").strip()
+    if action:
+        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+    page = db.paginate(stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+                       per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False)
+    return render_template("admin/audit.html", page=page, action=action)

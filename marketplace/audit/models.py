@@ -1,0 +1,33 @@
+"""The audit log: who did what to which object, from what state to what state, and why."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.dbtypes import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # A copy of who acted, kept when the account is later erased.
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None]
+    office_id: Mapped[int | None] = mapped_column(index=True)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)

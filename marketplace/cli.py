@@ -1,0 +1,38 @@
+"""Administration commands: `flask create-admin`, `flask seed-demo`, `flask offices ...`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from marketplace.demo import seed_demo_command
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="The admin's e-mail address (their login).")
+@click.option("--name", prompt=True, help="The admin's full name.")
+@click.password_option(help="At least 10 characters; asked twice when not given.")
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an administrator account (the first admin makes the others and the staff)."""
+    from marketplace.accounts import services
+    from marketplace.accounts.models import Role
+    from marketplace.accounts.passwords import password_problems
+    from marketplace.extensions import db
+
+    problems = password_problems(password, email=email, name=name)
+    if problems:
+        raise click.UsageError(" ".join(problems))
+    try:
+        user = services.create_user(role=Role.ADMIN, email=email, full_name=name, password=password)
+    except services.AccountError as exc:
+        raise click.UsageError(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Admin {user.email} created.")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command to `flask`."""
+    from marketplace.offices.cli import offices_cli
+
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(offices_cli)

@@ -1,0 +1,126 @@
+"""Settings, read from the environment in this one module."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+# Keys that must never reach production; the factory refuses to start with them.
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "development-only-secret"})
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _database_url(url: str | None) -> str:
+    if not url:
+        return f"sqlite:///{INSTANCE / 'social_window.sqlite3'}"
+    # Heroku-style URLs name the old driver; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Settings for every environment, each overridable by an environment variable."""
+
+    ENV_NAME = os.environ.get("SOCIAL_WINDOW_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_HOURS", 12) * 3600
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; forms stay usable on slow phones
+    FORCE_HTTPS = _bool("FORCE_HTTPS", False)
+
+    # Passwords (argon2id); tests lower the cost.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
+
+    # Rate limits (Flask-Limiter syntax).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
+    RESET_LIMIT_PER_ACCOUNT = os.environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per hour")
+
+    # Mail: with no MAIL_SERVER the message is written to the log instead of sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Social Window <noreply@social-window.kz>")
+    MAIL_SUPPRESS_SEND = not bool(os.environ.get("MAIL_SERVER"))
+
+    # Languages.
+    LANGUAGES = ("ru", "kk", "en")
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Almaty")
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "marketplace" / "translations")
+
+    # Geography.
+    GEOCODER = os.environ.get("GEOCODER", "offline")
+    NOMINATIM_USER_AGENT = os.environ.get("NOMINATIM_USER_AGENT", "social-window/0.1 (contact: admin@social-window.kz)")
+    NOMINATIM_DOMAIN = os.environ.get("NOMINATIM_DOMAIN", "")
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = os.environ.get(
+        "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
+    )
+
+    OFFICES_PER_PAGE = _int("OFFICES_PER_PAGE", 20)
+    AUDIT_PER_PAGE = _int("AUDIT_PER_PAGE", 50)
+
+
+class TestingConfig(Config):
+    """Used by the test suite: a throwaway database, cheap hashing, no real mail."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    WTF_CSRF_ENABLED = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    MAIL_SUPPRESS_SEND = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    GEOCODER = "offline"
+
+
+def config_for(name: str | None) -> type[Config]:
+    """Pick the settings class for an environment name."""
+    name = name or os.environ.get("SOCIAL_WINDOW_ENV", "development")
+    return TestingConfig if name == "testing" else Config
+
+
+def is_production(config: dict) -> bool:
+    """True when the app runs as the real service."""
+    return config.get("ENV_NAME") == "production"

@@ -1,0 +1,44 @@
+"""Engine set-up that differs between SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from marketplace.config import INSTANCE
+
+
+def prepare_sqlite(app: Flask) -> None:
+    """Create `instance/` for the default SQLite file and let SQLite wait for a lock briefly."""
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        INSTANCE.mkdir(exist_ok=True)
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 15})
+        if uri in ("sqlite://", "sqlite:///:memory:"):
+            # One shared in-memory database for every connection of the process.
+            from sqlalchemy.pool import StaticPool
+
+            options["poolclass"] = StaticPool
+            options["connect_args"] = {"check_same_thread": False}
+            options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def configure_engine(engine: Engine) -> None:
+    """On SQLite: enforce foreign keys and let SQLAlchemy own transactions (savepoints work)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # pysqlite's own implicit transactions break SAVEPOINT; we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN")

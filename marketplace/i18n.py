@@ -1,0 +1,73 @@
+"""Languages: choose the locale per request and format dates, numbers and money for it."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's explicit choice, then the browser's languages, then Russian."""
+    supported = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def money(minor_units: int | None, currency: str = "KZT") -> str:
+    """`2500000` minor units of KZT → `25 000 ₸` (decimals only when there are any)."""
+    if minor_units is None:
+        return ""
+    major, cents = divmod(int(minor_units), 100)
+    amount = format_decimal(major, format="#,##0") if not cents else format_decimal(
+        minor_units / 100, format="#,##0.00"
+    )
+    symbol = "₸" if currency == "KZT" else currency
+    return f"{amount}\u00a0{symbol}"
+
+
+def distance(km: float | None) -> str:
+    """A distance for people: metres below one kilometre, one decimal below ten."""
+    if km is None:
+        return ""
+    if km < 1:
+        return _("%(m)s m", m=format_decimal(round(km * 1000 / 10) * 10, format="#,##0"))
+    fmt = "#,##0.0" if km < 10 else "#,##0"
+    return _("%(km)s km", km=format_decimal(km, format=fmt))
+
+
+def _date(value: date | datetime | None, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_date(value, fmt)  # flask-babel converts to the display timezone
+    return format_date(value, fmt)
+
+
+def _datetime(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def register_i18n(app: Flask) -> None:
+    """Template filters and globals for locale-aware output."""
+    app.add_template_filter(money, "money")
+    app.add_template_filter(distance, "distance")
+    app.add_template_filter(_date, "date")
+    app.add_template_filter(_datetime, "datetime")
+    app.add_template_filter(lambda n: format_decimal(n), "number")
+
+    @app.context_processor
+    def language_context() -> dict:
+        return {
+            "current_locale": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
+            "languages": app.config["LANGUAGES"],
+        }

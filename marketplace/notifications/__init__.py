@@ -1,0 +1,45 @@
+"""E-mail to users in their own language, sent only after the change that caused it commits."""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Message
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db, mail
+
+_OUTBOX = "social_window_outbox"
+
+
+def queue_email(recipient, subject, template: str, **context) -> None:
+    """Render `templates/email/<template>.txt` in the recipient's language; send after commit."""
+    locale = getattr(recipient, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        body = render_template(f"email/{template}.txt", recipient=recipient, **context)
+        subject_text = str(subject)  # a lazy_gettext string, rendered in the recipient's language
+    message = Message(subject=subject_text, recipients=[recipient.email], body=body)
+    db.session().info.setdefault(_OUTBOX, []).append(message)
+
+
+def _deliver(message: Message) -> None:
+    app = current_app._get_current_object()
+    if app.config.get("MAIL_SUPPRESS_SEND") and not app.testing:
+        app.logger.info("e-mail (not sent, no MAIL_SERVER) to %s: %s\n%s", message.recipients, message.subject, message.body)
+    try:
+        mail.send(message)
+    except Exception:  # a mail outage must not undo a committed change
+        app.logger.exception("could not send e-mail to %s", message.recipients)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    outbox = session.info.pop(_OUTBOX, None)
+    for message in outbox or ():
+        _deliver(message)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_OUTBOX, None)

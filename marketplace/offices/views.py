@@ -1,0 +1,86 @@
+"""Public pages of the reception offices: list, map, search, nearest."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+import marketplace.offices.policies  # noqa: F401  (registers the policies)
+from marketplace import geo
+from marketplace.authz import authorize
+from marketplace.extensions import db
+from marketplace.geo.regions import region_name
+from marketplace.offices import services
+from marketplace.offices.forms import OfficeSearchForm
+from marketplace.offices.models import Office
+from marketplace.offices.policies import office_scope
+
+bp = Blueprint("offices", __name__, url_prefix="/offices")
+
+
+def _point(form: OfficeSearchForm) -> tuple[float, float, str] | None:
+    """The place to measure from: the browser's location, else the geocoded text."""
+    try:
+        if form.lat.data and form.lon.data:
+            lat, lon = float(form.lat.data), float(form.lon.data)
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                return lat, lon, _("your location")
+            form.near.errors.append(_("Your location could not be read. Type a settlement instead."))
+            return None
+    except ValueError:
+        form.near.errors.append(_("Your location could not be read. Type a settlement instead."))
+        return None
+    if form.near.data:
+        place = geo.geocode(form.near.data)
+        if place is None:
+            form.near.errors.append(
+                _("We could not find “%(place)s”. Check the spelling or type the nearest town.", place=form.near.data)
+            )
+            return None
+        return place.latitude, place.longitude, place.label
+    return None
+
+
+@bp.route("/")
+def index():
+    form = OfficeSearchForm(request.args)
+    form.validate()
+    stmt = office_scope(current_user, select(Office))
+    stmt = services.search_stmt(stmt, region_code=form.region.data or None, text=form.q.data or None)
+    origin = _point(form)
+    if origin is not None:
+        ranked = services.nearest_offices(stmt, origin[0], origin[1], limit=10)
+        offices = [office for office, _km in ranked]
+        distances = {office.id: km for office, km in ranked}
+        page = None
+    else:
+        page = db.paginate(
+            stmt.order_by(Office.region_code, Office.settlement, Office.name),
+            per_page=current_app.config["OFFICES_PER_PAGE"], error_out=False,
+        )
+        offices, distances = list(page.items), {}
+    all_points = db.session.execute(
+        services.search_stmt(office_scope(current_user, select(Office.id, Office.name, Office.settlement,
+                                                                   Office.latitude, Office.longitude)),
+                             region_code=form.region.data or None, text=form.q.data or None)
+    ).all()
+    points = [
+        {"lat": row.latitude, "lon": row.longitude, "title": row.name, "subtitle": row.settlement,
+         "url": url_for("offices.detail", office_id=row.id)}
+        for row in all_points
+    ]
+    return render_template(
+        "offices/index.html", form=form, offices=offices, distances=distances, page=page, origin=origin,
+        points=points, region_name=region_name,
+        total=db.session.scalar(select(func.count()).select_from(stmt.subquery())),
+    )
+
+
+@bp.route("/<int:office_id>")
+def detail(office_id: int):
+    office = db.session.get(Office, office_id)
+    if office is None:
+        abort(404)
+    authorize("office.view", office)
+    return render_template("offices/detail.html", office=office, region_name=region_name)
