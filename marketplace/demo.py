@@ -21,7 +21,7 @@ DEMO_USERS = [
     ("volunteer@demo.social-window.kz", "volunteer", "Алихан Серікұлы", {}),
     ("patron@demo.social-window.kz", "patron", "Марат Оспанов", {"patron_kind": "person"}),
     ("company@demo.social-window.kz", "patron", "ТОО «Береке Трейд»",
-     {"patron_kind": "company", "organisation_name": "ТОО «Береке Трейд»", "bin": "180440012343"}),
+     {"patron_kind": "company", "organisation_name": "ТОО «Береке Трейд»", "bin": "180440012349"}),
     ("partner@demo.social-window.kz", "partner", "ОФ «Көмек»", {"organisation_name": "ОФ «Көмек»"}),
 ]
 

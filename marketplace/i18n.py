@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +14,8 @@ LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English
 def select_locale() -> str:
     """The user's explicit choice, then the browser's languages, then Russian."""
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in supported:
         return chosen

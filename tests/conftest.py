@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -50,6 +51,15 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g`), as in production, even though
+    the test itself runs inside an app context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **overrides):
     """A testing app on `database_url`, upgraded to the newest migration."""
     from flask_migrate import upgrade
@@ -57,6 +67,7 @@ def make_app(database_url: str, **overrides):
     from marketplace import create_app
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=sqlalchemy_url(database_url), **overrides)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
     return app
@@ -79,6 +90,17 @@ def app(database_url):
         db.engine.dispose()
 
 
+class TestSession(scoped_session):
+    """The test's session, shared by the requests it makes: a request's end does not close it,
+    so that objects the test holds stay usable; the fixture rolls everything back at the end."""
+
+    def remove(self) -> None:
+        self().expire_all()
+
+    def really_remove(self) -> None:
+        super().remove()
+
+
 @pytest.fixture
 def db_session(app):
     """Every test runs inside one outer transaction that is rolled back at the end."""
@@ -88,12 +110,12 @@ def db_session(app):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        db.session = TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
         try:
             yield db.session
         finally:
-            db.session.remove()
+            db.session.really_remove()
             db.session = original
             outer.rollback()
             connection.close()
@@ -101,7 +123,27 @@ def db_session(app):
 
 @pytest.fixture
 def client(app, db_session):
-    return app.test_client()
+    """A browser-like client that asks for English pages (i18n tests set their own language)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def other_client(app, db_session):
+    """A second device."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def outbox(app):
+    """E-mails sent during the test."""
+    from marketplace.extensions import mail
+
+    with mail.record_messages() as messages:
+        yield messages
 
 
 @pytest.fixture

@@ -55,9 +55,10 @@ class SignupForm(NewPasswordMixin, FlaskForm):
         _l("I give as"), choices=[("person", _l("a private person")), ("company", _l("a company"))], default="person",
         validators=[Optional()],
     )
-    organisation_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=255)])
+    # No Optional() here: it would stop the chain before the role-dependent checks below.
+    organisation_name = StringField(_l("Organisation name"), validators=[Length(max=255)])
     bin = StringField(
-        _l("BIN (12 digits)"), validators=[Optional()], render_kw={"inputmode": "numeric", "maxlength": 12},
+        _l("BIN (12 digits)"), render_kw={"inputmode": "numeric", "maxlength": 12},
     )
     accept_terms = BooleanField(
         _l("I agree to the rules of the site and to the processing of my personal data"),

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from marketplace import audit
-from marketplace.accounts.models import AccountStatus, PatronKind, Role, User
+from marketplace.accounts.models import AccountStatus, PatronKind, Role, User, UserSession
 from marketplace.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from marketplace.accounts.sessions import revoke_all_sessions
 from marketplace.dbtypes import utcnow
@@ -114,11 +114,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, new_password: str, *, actor=None, reason: str = "changed") -> None:
-    """Set a new password and end every other session of the user."""
+def change_password(
+    user: User, new_password: str, *, actor=None, reason: str = "changed", keep_session: UserSession | None = None
+) -> None:
+    """Set a new password and end every session of the user but `keep_session` (the one changing it)."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    revoke_all_sessions(user, keep=user.current_session if actor is user else None)
+    revoke_all_sessions(user, keep=keep_session)
     audit.record("account.password_" + reason, user, actor=actor or user)
 
 

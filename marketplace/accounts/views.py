@@ -206,7 +206,8 @@ def change_password():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            services.change_password(current_user, form.password.data, actor=current_user)
+            services.change_password(current_user, form.password.data, actor=current_user,
+                                     keep_session=current_user.current_session)
             db.session.commit()
             flash(_("Your password has been changed. You have been logged out on every other device."), "success")
             return redirect(url_for("accounts.account"))
