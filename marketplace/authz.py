@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, g, request
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, request, url_for
 from flask_login import current_user
 
 Predicate = Callable[[Any, Any], bool]
@@ -52,7 +54,10 @@ def registered_actions() -> frozenset[str]:
 
 def check_request_was_authorized(response):
     """After a data-changing request that succeeded without asking `authorize()`, complain."""
-    if request.method in UNSAFE_METHODS and response.status_code < 400 and not getattr(
+    sent_to_login = response.status_code in (301, 302, 303) and current_user.is_anonymous and (
+        urlsplit(response.headers.get("Location", "")).path == url_for(current_app.login_manager.login_view)
+    )
+    if request.method in UNSAFE_METHODS and response.status_code < 400 and not sent_to_login and not getattr(
         g, "authorized_actions", None
     ):
         if request.endpoint not in current_app.config.get("AUTHZ_EXEMPT_ENDPOINTS", ()):

@@ -112,6 +112,7 @@ def db_session(app):
         original = db.session
         db.session = TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
+        limiter.enabled = True
         try:
             yield db.session
         finally:

@@ -101,6 +101,12 @@ def brute_force(
     return ranked[:limit]
 
 
+def one(found: Location | list[Location] | None) -> Location:
+    """The single Location a geocoder returned with exactly_one."""
+    assert isinstance(found, Location), found
+    return found
+
+
 CENTRES = [(43.24, 76.95), (51.17, 71.43), (47.1, 51.9), (49.0, 60.0), (45.0, 87.0)]
 
 
@@ -140,9 +146,7 @@ CENTRES = [(43.24, 76.95), (51.17, 71.43), (47.1, 51.9), (49.0, 60.0), (45.0, 87
     ],
 )
 def test_gazetteer_finds_settlement(query: str, expected: str) -> None:
-    location = default_gazetteer().geocode(query)
-    assert isinstance(location, Location)
-    assert location.raw["name"] == expected
+    assert one(default_gazetteer().geocode(query)).raw["name"] == expected
 
 
 @pytest.mark.parametrize("query", ["", "   ", "Москва", "qwerty uiop", "Kazakhstan", "ул. Достык 5", "Абай облысы"])
@@ -153,7 +157,7 @@ def test_gazetteer_unknown_text_is_none(query: str) -> None:
 def test_gazetteer_is_a_geopy_geocoder_returning_locations() -> None:
     gazetteer = default_gazetteer()
     assert isinstance(gazetteer, Geocoder)
-    location = gazetteer.geocode("Караганда", language="en")
+    location = one(gazetteer.geocode("Караганда", language="en"))
     assert location.address == "Karagandy, Karaganda Region, Kazakhstan"
     assert location.latitude == pytest.approx(49.80, abs=0.05)
     assert location.longitude == pytest.approx(73.10, abs=0.05)
@@ -166,7 +170,7 @@ def test_gazetteer_is_a_geopy_geocoder_returning_locations() -> None:
 
 def test_gazetteer_prefers_bigger_place_of_same_name() -> None:
     everything = default_gazetteer().geocode("Aksu", exactly_one=False)
-    assert len(everything) >= 2
+    assert isinstance(everything, list) and len(everything) >= 2
     populations = [location.raw["population"] for location in everything]
     assert populations == sorted(populations, reverse=True)
 
@@ -200,7 +204,7 @@ def test_gazetteer_data_covers_every_region() -> None:
 
 def test_gazetteer_reverse_names_nearest_settlement() -> None:
     gazetteer = default_gazetteer()
-    assert gazetteer.reverse((43.26, 76.93)).raw["name"] == "Almaty"
+    assert one(gazetteer.reverse((43.26, 76.93))).raw["name"] == "Almaty"
     assert gazetteer.reverse(Point(0, 0)) is None
     point = geo.reverse_geocode(49.81, 73.09, "ru")
     assert point == geo.GeoPoint(49.81, 73.09, "Караганда, Карагандинская область, Казахстан", "Караганда", "karaganda")
@@ -209,7 +213,7 @@ def test_gazetteer_reverse_names_nearest_settlement() -> None:
 def test_gazetteer_accepts_its_own_data() -> None:
     settlement = default_gazetteer().settlements[0]
     small = Gazetteer([settlement])
-    assert small.geocode(settlement.name).raw["geonameid"] == settlement.geonameid
+    assert one(small.geocode(settlement.name)).raw["geonameid"] == settlement.geonameid
     with pytest.raises(ValueError):
         Gazetteer([type(settlement)(1, "X", "Икс", "Икс", 0.0, 0.0, 1, "atlantis")])
 
@@ -256,7 +260,7 @@ def test_offline_geocoder_is_the_default() -> None:
         point = geo.geocode("г. Караганда, ул. Ерубаева 12")
         assert point is not None
         assert point.settlement == "Караганда" and point.region_code == "karaganda"
-        assert geo.geocode("Өскемен", language="kk").label == "Өскемен, Шығыс Қазақстан облысы, Қазақстан"
+        assert geo.geocode_or_raise("Өскемен", language="kk").label == "Өскемен, Шығыс Қазақстан облысы, Қазақстан"
         assert geo.geocode("") is None
         assert geo.geocode(None) is None
         assert geo.geocode("Москва") is None
@@ -301,7 +305,7 @@ def test_nominatim_failure_falls_back_to_gazetteer(nominatim_app: Flask, monkeyp
 def test_nominatim_empty_answer_falls_back(nominatim_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nominatim_app.extensions["geo"].online, "geocode", lambda query, **kwargs: None)
     with nominatim_app.app_context():
-        assert geo.geocode("Taraz").region_code == "jambyl"
+        assert geo.geocode_or_raise("Taraz").region_code == "jambyl"
 
 
 def test_nominatim_answer_gets_region_from_gazetteer(nominatim_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -386,13 +390,30 @@ def test_nearby_with_radius_matches_brute_force(
 def test_nearby_does_not_trust_the_corners_of_its_box(session: Session) -> None:
     lat, lon = 48.0, 68.0
     min_lat, max_lat, min_lon, max_lon = geo.bounding_box(lat, lon, 25.0)
-    corner = Spot(kind="need", latitude=max_lat - 0.001, longitude=max_lon - 0.001)  # in the first box, ~35 km
+    corner_lat, corner_lon = max_lat - 0.001, max_lon - 0.001  # inside the first box, ~35 km away
+    corner = Spot(kind="need", latitude=corner_lat, longitude=corner_lon)
     north = geodesic(kilometers=30).destination(Point(lat, lon), 0)  # outside the first box, but nearer
     session.add_all([corner, Spot(kind="need", latitude=north.latitude, longitude=north.longitude)])
     session.flush()
-    assert geo.distance_km(lat, lon, corner.latitude, corner.longitude) > 30
+    assert geo.distance_km(lat, lon, corner_lat, corner_lon) > 30
     (nearest, km), = geo.nearby(session, select(Spot), Spot.latitude, Spot.longitude, lat, lon, limit=1)
     assert nearest is not corner and km == pytest.approx(30, abs=0.01)
+
+
+def test_nearby_ranks_by_geodesic_not_by_a_sphere(session: Session) -> None:
+    # On the equator a sphere of mean radius overstates north-south distances by about 0.5% and
+    # understates east-west ones, so the cheaper ordering disagrees with the exact one here.
+    centre = Point(0.0, 30.0)
+    north = geodesic(kilometers=99.8).destination(centre, 0)
+    east = geodesic(kilometers=100.3).destination(centre, 90)
+    session.add_all([Spot(id=1, kind="need", latitude=east.latitude, longitude=east.longitude),
+                     Spot(id=2, kind="need", latitude=north.latitude, longitude=north.longitude)])
+    session.flush()
+    stmt = select(Spot)
+    (first, km), = geo.nearby(session, stmt, Spot.latitude, Spot.longitude, 0.0, 30.0, limit=1)
+    assert first.id == 2 and km == pytest.approx(99.8)
+    found = geo.nearby(session, stmt, Spot.latitude, Spot.longitude, 0.0, 30.0, radius_km=100.0, limit=None)
+    assert [spot.id for spot, _ in found] == [2]
 
 
 def test_nearby_keeps_the_callers_filter_and_finds_rows_abroad(session: Session, spots: list[Spot]) -> None:

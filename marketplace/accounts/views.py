@@ -60,7 +60,7 @@ def signup_choose():
 def signup(role: str):
     if role not in SIGNUP_ROLES:
         abort(404)
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and request.method == "GET":
         flash(_("You are already logged in."), "info")
         return redirect(url_for("main.dashboard"))
     authorize("account.sign_up")
@@ -159,11 +159,11 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
 def reset_password(token: str):
+    authorize("account.reset_password")
     user = services.user_for_reset_token(token)
     if user is None:
         flash(_("This link has expired or was already used. Ask for a new one."), "error")
         return redirect(url_for("accounts.forgot_password"))
-    authorize("account.reset_password")
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.change_password(user, form.password.data, actor=user, reason="reset")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -32,7 +33,7 @@ def _point(form: OfficeSearchForm) -> tuple[float, float, str] | None:
         form.near.errors.append(_("Your location could not be read. Type a settlement instead."))
         return None
     if form.near.data:
-        place = geo.geocode(form.near.data)
+        place = geo.geocode(form.near.data, language=str(get_locale()))
         if place is None:
             form.near.errors.append(
                 _("We could not find “%(place)s”. Check the spelling or type the nearest town.", place=form.near.data)

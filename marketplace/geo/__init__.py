@@ -1,0 +1,80 @@
+"""Geography for Social Window: geocoding, regions, distances and nearest-row queries.
+
+Knows no domain model: callers hand in an SQLAlchemy select() and the columns holding coordinates.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from geopy.geocoders.base import Geocoder
+from geopy.point import Point
+
+from .gazetteer import Gazetteer, Settlement, default_gazetteer
+from .geocoding import FallbackGeocoder, GeoPoint, UnknownPlace, build_geocoder, to_geopoint
+from .proximity import bounding_box, coarse_point, distance_km, nearby
+from .regions import REGIONS, Region, region_choices, region_name
+
+__all__ = [
+    "REGIONS",
+    "FallbackGeocoder",
+    "GeoPoint",
+    "Gazetteer",
+    "Region",
+    "Settlement",
+    "UnknownPlace",
+    "bounding_box",
+    "coarse_point",
+    "distance_km",
+    "gazetteer",
+    "geocode",
+    "geocode_or_raise",
+    "init_app",
+    "nearby",
+    "region_choices",
+    "region_name",
+    "reverse_geocode",
+]
+
+EXTENSION = "geo"
+# Longer text is no address; capping it bounds the gazetteer's scan and the online request alike.
+MAX_QUERY_LENGTH = 300
+
+
+def init_app(app: Flask) -> None:
+    """Build the geocoder chosen by app.config['GEOCODER'] and keep it on app.extensions['geo']."""
+    app.extensions[EXTENSION] = build_geocoder(app.config)
+
+
+def _geocoder() -> Geocoder:
+    # An app that never called init_app gets the offline default, the same as GEOCODER='offline'.
+    return current_app.extensions.get(EXTENSION) or default_gazetteer()
+
+
+def gazetteer() -> Gazetteer:
+    """The offline gazetteer, for autocomplete (search) and region listings."""
+    return default_gazetteer()
+
+
+def geocode(text: str | None, language: str | None = None) -> GeoPoint | None:
+    """The point that the configured geocoder finds for the text, or None for empty or unknown text."""
+    query = (text or "").strip()[:MAX_QUERY_LENGTH]
+    if not query:
+        return None
+    location = _geocoder().geocode(query, exactly_one=True, language=language)
+    return to_geopoint(location) if location else None
+
+
+def geocode_or_raise(text: str | None, language: str | None = None) -> GeoPoint:
+    """Like geocode(), but raise UnknownPlace where geocode() would return None."""
+    point = geocode(text, language)
+    if point is None:
+        raise UnknownPlace(text or "")
+    return point
+
+
+def reverse_geocode(lat: float, lon: float, language: str | None = None) -> GeoPoint | None:
+    """A point placed on the map, labelled with its nearest settlement and region (offline, instant)."""
+    settlement = default_gazetteer().settlement_near(Point(lat, lon))
+    if settlement is None:
+        return None
+    return GeoPoint(lat, lon, settlement.address(language), settlement.label(language), settlement.region_code)

@@ -1,0 +1,160 @@
+"""Real distances, bounding boxes, and nearest-row queries over indexed latitude/longitude columns."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+from geopy.distance import geodesic
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql.elements import ColumnElement
+
+# On WGS-84 the meridional radius of curvature is smallest at the equator and the prime-vertical one is
+# never below the equatorial radius, so these bound how far a path of a given length can move in
+# latitude and in longitude; a box built from them can only be too big, never too small.
+_MIN_MERIDIONAL_RADIUS_KM = 6335.439
+_EQUATORIAL_RADIUS_KM = 6378.137
+# Those radii of curvature stay within 0.56% of the mean radius, in every direction, so a great-circle
+# distance on the mean sphere is within 1% of the geodesic one either way: cheap enough to rule most
+# rows out before paying for the exact distance.
+_MEAN_RADIUS_KM = 6371.0088
+_SPHERE_SLACK = 0.01
+
+# The nearest-N search starts with a box this size around the point and doubles it; past the last size
+# the box spans all of Kazakhstan (about 3,000 km from Atyrau's west to Zaysan's east) from anywhere in it.
+START_RADIUS_KM = 25.0
+WHOLE_COUNTRY_KM = 3_200.0
+
+Box = tuple[float, float, float, float]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Geodesic (WGS-84) distance between two points in kilometres."""
+    return geodesic((lat1, lon1), (lat2, lon2)).km
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> Box:
+    """(min_lat, max_lat, min_lon, max_lon) containing every point within radius_km of (lat, lon)."""
+    if radius_km < 0:
+        raise ValueError("radius_km must not be negative")
+    dlat = math.degrees(radius_km / _MIN_MERIDIONAL_RADIUS_KM)
+    min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    # A degree of longitude shrinks towards the poles, so the box's width is set by the latitude
+    # farthest from the equator that the circle reaches; a circle reaching a pole takes every longitude.
+    widest = max(abs(min_lat), abs(max_lat))
+    parallel_km = _EQUATORIAL_RADIUS_KM * math.cos(math.radians(widest))
+    if widest >= 90.0 or parallel_km <= 0 or radius_km / parallel_km >= math.pi:
+        return (min_lat, max_lat, -180.0, 180.0)
+    dlon = math.degrees(radius_km / parallel_km)
+    if lon - dlon < -180.0 or lon + dlon > 180.0:
+        # One box cannot wrap across the antimeridian; taking every longitude there is still correct,
+        # and Kazakhstan is nowhere near it.
+        return (min_lat, max_lat, -180.0, 180.0)
+    return (min_lat, max_lat, lon - dlon, lon + dlon)
+
+
+def coarse_point(lat: float, lon: float) -> tuple[float, float]:
+    """A point rounded to two decimals (about 1 km) for public pages, which never show a family's home."""
+    return (round(lat, 2), round(lon, 2))
+
+
+def nearby(
+    session: Session | scoped_session[Any],
+    stmt: Select[Any],
+    lat_col: ColumnElement[float] | Any,
+    lon_col: ColumnElement[float] | Any,
+    lat: float,
+    lon: float,
+    *,
+    radius_km: float | None = None,
+    limit: int | None = 10,
+) -> list[tuple[Any, float]]:
+    """Rows of stmt nearest to (lat, lon) as (object, km), nearest first, within radius_km if given."""
+    if limit is not None and limit <= 0:
+        return []
+    search = _Search(session, stmt, lat_col, lon_col, lat, lon)
+    if radius_km is not None:
+        return search.within(radius_km, limit)
+    # Why widen instead of scanning: ranking needs exact geodesic distances, which the database cannot
+    # index, but a box can be. A row inside the box yet farther than the box's inscribed radius r might
+    # still be beaten by a row outside it, while every row within r is certainly inside; so once at
+    # least `limit` rows lie within r, no other row can enter the top `limit` and the answer equals a
+    # ranking of the whole table. Doubling r keeps it to a few indexed queries, however sparse the rows.
+    if limit is not None:
+        radius = START_RADIUS_KM
+        while radius <= WHOLE_COUNTRY_KM:
+            found = search.within(radius, limit)
+            if len(found) >= limit:
+                return found
+            radius *= 2
+    # Fewer than `limit` rows in the whole country: only ranking every row with coordinates is exact.
+    return search.everything(limit)
+
+
+def _sphere_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on the mean sphere (haversine): about fifty times cheaper than geodesic."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * _MEAN_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+class _Search:
+    """One nearest-row search; remembers distances so widening the box never recomputes one."""
+
+    def __init__(
+        self,
+        session: Session | scoped_session[Any],
+        stmt: Select[Any],
+        lat_col: Any,
+        lon_col: Any,
+        lat: float,
+        lon: float,
+    ) -> None:
+        self.session, self.lat_col, self.lon_col = session, lat_col, lon_col
+        self.lat, self.lon = lat, lon
+        self.stmt = stmt.add_columns(lat_col, lon_col)
+        self.width = len(stmt.column_descriptions)  # an entity counts once, not per column
+        self._distances: dict[tuple[float, float], float] = {}
+
+    def within(self, radius_km: float, limit: int | None) -> list[tuple[Any, float]]:
+        """The nearest `limit` rows inside the circle, read through its bounding box."""
+        min_lat, max_lat, min_lon, max_lon = bounding_box(self.lat, self.lon, radius_km)
+        box = self.stmt.where(self.lat_col.between(min_lat, max_lat), self.lon_col.between(min_lon, max_lon))
+        return self._ranked(box, radius_km, limit)
+
+    def everything(self, limit: int | None) -> list[tuple[Any, float]]:
+        """The nearest `limit` rows among all that have coordinates."""
+        return self._ranked(self.stmt.where(self.lat_col.is_not(None), self.lon_col.is_not(None)), None, limit)
+
+    def _ranked(self, stmt: Select[Any], radius_km: float | None, limit: int | None) -> list[tuple[Any, float]]:
+        candidates: list[tuple[float, int, Any, float, float]] = []
+        # unique(): a joined eager load would otherwise repeat an object once per related row.
+        for order, row in enumerate(self.session.execute(stmt).unique()):
+            obj = row[0] if self.width == 1 else tuple(row[: self.width])
+            row_lat, row_lon = row[-2], row[-1]
+            candidates.append((_sphere_km(self.lat, self.lon, row_lat, row_lon), order, obj, row_lat, row_lon))
+        candidates.sort(key=lambda item: item[:2])
+        kept: list[tuple[float, int, Any]] = []
+        # Rows come in order of their cheap distance, whose lower bound only grows: once it passes the
+        # radius, or the worst of a full top `limit`, no later row can count, and the exact distance is
+        # computed only for the few rows before that point.
+        for approx, order, obj, row_lat, row_lon in candidates:
+            lower = approx * (1 - _SPHERE_SLACK)
+            if radius_km is not None and lower > radius_km:
+                break
+            if limit is not None and len(kept) >= limit and lower > kept[limit - 1][0]:
+                break
+            km = self._exact(row_lat, row_lon)
+            if radius_km is None or km <= radius_km:
+                bisect.insort(kept, (km, order, obj), key=lambda item: item[:2])
+        return [(obj, km) for km, _, obj in kept[:limit]]
+
+    def _exact(self, row_lat: float, row_lon: float) -> float:
+        key = (row_lat, row_lon)
+        km = self._distances.get(key)
+        if km is None:
+            km = self._distances[key] = distance_km(self.lat, self.lon, row_lat, row_lon)
+        return km
