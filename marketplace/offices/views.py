@@ -61,7 +61,8 @@ def index():
             per_page=current_app.config["OFFICES_PER_PAGE"], error_out=False,
         )
         offices, distances = list(page.items), {}
-    all_points = db.session.execute(
+    # With a place to measure from, the map shows the offices listed; otherwise every match.
+    all_points = offices if origin is not None else db.session.execute(
         services.search_stmt(office_scope(current_user, select(Office.id, Office.name, Office.settlement,
                                                                    Office.latitude, Office.longitude)),
                              region_code=form.region.data or None, text=form.q.data or None)

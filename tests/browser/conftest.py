@@ -1,0 +1,94 @@
+"""Browser harness: the app served on a loopback port, driven by Playwright in Debian's chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import drop_database, fresh_database, make_app
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        message = "Debian's chromium is not installed (apt-get install chromium); browser tests need it"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The real app with CSRF on and the demo data, on a free loopback port, in a thread."""
+    from marketplace.demo import seed_demo
+
+    url = fresh_database("browser")
+    app = make_app(url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        seed_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        from marketplace.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _offline(route) -> None:
+    """Nothing leaves the machine: requests to other hosts (map tiles) fail as they would offline."""
+    if route.request.url.startswith("http://127.0.0.1"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def phone(browser, live_server, request):
+    """A page on a phone-sized screen, Russian by default, with no internet."""
+    context = browser.new_context(**PHONE, locale="ru-RU", base_url=live_server)
+    context.route("**/*", _offline)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
