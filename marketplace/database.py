@@ -25,6 +25,10 @@ def prepare_sqlite(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def configure_engine(engine: Engine) -> None:
     """On SQLite: enforce foreign keys and let SQLAlchemy own transactions (savepoints work)."""
     if engine.dialect.name != "sqlite":
@@ -34,6 +38,8 @@ def configure_engine(engine: Engine) -> None:
     def on_connect(dbapi_connection, _record) -> None:
         # pysqlite's own implicit transactions break SAVEPOINT; we emit BEGIN ourselves.
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() folds ASCII only; searches must fold Cyrillic and Kazakh letters too.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -55,7 +55,7 @@ class UserFactory(BaseFactory):
     role = Role.VOLUNTEER
     status = AccountStatus.ACTIVE
     full_name = factory.Sequence(lambda n: f"Тестовый Пользователь {n}")
-    locale = "ru"
+    locale = None  # the browser decides, as for a user who never picked a language
 
     class Params:
         family = factory.Trait(role=Role.FAMILY)

@@ -42,6 +42,13 @@ def _office_data(form: OfficeForm) -> services.OfficeData | None:
                 _("We could not find “%(place)s”. Check the spelling or enter the coordinates.", place=form.settlement.data)
             )
             return None
+        if place.region_code and place.region_code != form.region_code.data:
+            # Several towns share a name (Шалкар, Аксу): never guess across regions.
+            form.settlement.errors.append(
+                _("“%(place)s” was found in another region. Check the region or enter the coordinates.",
+                  place=form.settlement.data)
+            )
+            return None
         lat, lon = place.latitude, place.longitude
     return services.OfficeData(
         code=form.code.data.strip(), name=form.name.data.strip(), region_code=form.region_code.data,
