@@ -1,7 +1,7 @@
 """Friendly error pages (and JSON errors for the API), never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -36,7 +36,11 @@ def register_errorhandlers(app: Flask) -> None:
         if code in (301, 302, 303, 307, 308):
             return exc
         detail = exc.description if code == 409 and isinstance(exc.description, str) else None
-        return render_error(code, detail)
+        response = make_response(render_error(code, detail))
+        for name, value in exc.get_headers():  # keep Allow (405), Retry-After (429) and the like
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -115,8 +115,11 @@ def login():
         else:
             if current_user.is_authenticated:
                 end_session(current_user)
-            session.clear()
+            chosen_locale = session.get("locale")
+            session.clear()  # nothing of the anonymous session carries over, but the language
             start_session(user)
+            if not user.locale and chosen_locale:
+                user.locale = chosen_locale
             if user.locale:
                 session["locale"] = user.locale
             db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 import marketplace.offices.policies  # noqa: F401  (registers the policies)
 from marketplace import geo
-from marketplace.authz import authorize
+from marketplace.authz import can
 from marketplace.extensions import db
 from marketplace.geo.regions import region_name
 from marketplace.offices import services
@@ -46,7 +46,14 @@ def _point(form: OfficeSearchForm) -> tuple[float, float, str] | None:
 @bp.route("/")
 def index():
     form = OfficeSearchForm(request.args)
-    form.validate()
+    if not form.validate():
+        # Text that fails (too long) is left out of the search and its message shows; an unknown
+        # region still filters, so it finds nothing rather than everything.
+        for field in (form.q, form.near):
+            if field.errors:
+                field.data = None
+    if bool(form.lat.data) != bool(form.lon.data):
+        form.near.errors.append(_("Your location could not be read. Type a settlement instead."))
     stmt = office_scope(current_user, select(Office))
     stmt = services.search_stmt(stmt, region_code=form.region.data or None, text=form.q.data or None)
     origin = _point(form)
@@ -82,7 +89,7 @@ def index():
 @bp.route("/<int:office_id>")
 def detail(office_id: int):
     office = db.session.get(Office, office_id)
-    if office is None:
+    # A closed office is simply not there for the public (404, not a hint that it exists).
+    if office is None or not can(current_user, "office.view", office):
         abort(404)
-    authorize("office.view", office)
     return render_template("offices/detail.html", office=office, region_name=region_name)
