@@ -124,6 +124,17 @@ def change_password(
     audit.record("account.password_" + reason, user, actor=actor or user)
 
 
+def update_profile(user: User, *, full_name: str, phone: str | None, locale: str | None) -> list[str]:
+    """Change the user's own details; the audit entry names the fields (not their values)."""
+    changes = {"full_name": full_name.strip(), "phone": phone, "locale": locale}
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, changes[name])
+    if changed:
+        audit.record("account.update_profile", user, actor=user, reason="changed: " + ", ".join(changed))
+    return changed
+
+
 def log_out_everywhere(user: User) -> int:
     """End every session of the user, this one included."""
     count = revoke_all_sessions(user)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 import marketplace.accounts.policies  # noqa: F401  (registers the policies)
+from marketplace import audit
 from marketplace.accounts import services
 from marketplace.accounts.forms import (
     ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignupForm,
@@ -118,6 +119,7 @@ def login():
             chosen_locale = session.get("locale")
             session.clear()  # nothing of the anonymous session carries over, but the language
             start_session(user)
+            audit.record("account.log_in", user, actor=user)
             if not user.locale and chosen_locale:
                 user.locale = chosen_locale
             if user.locale:
@@ -133,6 +135,7 @@ def logout():
     authorize("account.log_out")
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    audit.record("account.log_out", current_user._get_current_object())
     end_session(current_user)
     db.session.commit()
     session.clear()
@@ -182,9 +185,8 @@ def account():
     authorize("account.edit_own", current_user)
     form = ProfileForm(obj=current_user, locale=current_user.locale or session.get("locale") or "ru")
     if form.validate_on_submit():
-        current_user.full_name = form.full_name.data.strip()
-        current_user.phone = form.phone.data or None
-        current_user.locale = form.locale.data
+        services.update_profile(current_user, full_name=form.full_name.data, phone=form.phone.data or None,
+                                locale=form.locale.data)
         session["locale"] = form.locale.data
         db.session.commit()
         flash(_("Saved."), "success")
