@@ -56,9 +56,12 @@ class SignupForm(NewPasswordMixin, FlaskForm):
         validators=[Optional()],
     )
     # No Optional() here: it would stop the chain before the role-dependent checks below.
-    organisation_name = StringField(_l("Organisation name"), validators=[Length(max=255)])
+    organisation_name = StringField(
+        _l("Organisation name"), validators=[Length(max=255)],
+        description=_l("For companies and NGOs; a private person leaves it empty."),
+    )
     bin = StringField(
-        _l("BIN (12 digits)"), render_kw={"inputmode": "numeric", "maxlength": 12},
+        _l("BIN (12 digits)"), description=_l("Required for a company; an NGO may add its BIN."), render_kw={"inputmode": "numeric", "maxlength": 12},
     )
     accept_terms = BooleanField(
         _l("I agree to the rules of the site and to the processing of my personal data"),
