@@ -120,12 +120,21 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per domain."""
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
+    from marketplace.api.views import bp as api_bp
+    from marketplace.families.views import bp as families_bp
+    from marketplace.files.views import bp as files_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.moderation.views import bp as moderation_bp
+    from marketplace.needs.views import bp as needs_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
 
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
+    import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
+    import marketplace.needs.policies  # noqa: F401  (registers the policies)
 
-    for bp in (main_bp, accounts_bp, offices_bp, admin_bp):
+    for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
+               notifications_bp, api_bp):
         app.register_blueprint(bp)
 
 

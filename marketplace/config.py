@@ -96,6 +96,12 @@ class Config:
         "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
     )
 
+    # Uploads: private, outside static/, served only through the app.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads"))
+    MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
+    MAX_CONTENT_LENGTH = _int("MAX_REQUEST_MB", 40) * 1024 * 1024
+
+    NEEDS_PER_PAGE = _int("NEEDS_PER_PAGE", 20)
     OFFICES_PER_PAGE = _int("OFFICES_PER_PAGE", 20)
     AUDIT_PER_PAGE = _int("AUDIT_PER_PAGE", 50)
 

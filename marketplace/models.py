@@ -2,3 +2,8 @@
 from marketplace.accounts.models import AccountStatus, PatronKind, Role, User, UserSession  # noqa: F401
 from marketplace.audit.models import AuditEntry  # noqa: F401
 from marketplace.offices.models import Office  # noqa: F401
+from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus  # noqa: F401
+from marketplace.files.models import StoredFile  # noqa: F401
+from marketplace.moderation.models import Flag, FlagStatus, FlagTarget  # noqa: F401
+from marketplace.needs.models import Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency  # noqa: F401
+from marketplace.notifications.models import Notification  # noqa: F401

@@ -5,6 +5,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from marketplace.accounts.models import AccountStatus, PatronKind, Role, User
+from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
 from marketplace.offices.models import Office
 
@@ -67,3 +68,92 @@ class UserFactory(BaseFactory):
         pending = factory.Trait(status=AccountStatus.PENDING_APPROVAL)
         disabled = factory.Trait(status=AccountStatus.DISABLED)
         rejected = factory.Trait(status=AccountStatus.REJECTED)
+
+
+# --- households and needs ---------------------------------------------------------------------
+
+from marketplace.families.models import Child, Household, HouseholdStatus  # noqa: E402
+from marketplace.needs.models import Category, Need, NeedItem, NeedStatus, Urgency  # noqa: E402
+
+
+class HouseholdFactory(BaseFactory):
+    """A family's household in Almaty; private data distinctive enough to search pages for."""
+
+    class Meta:
+        model = Household
+
+    user = factory.SubFactory(UserFactory, role=Role.FAMILY)
+    office = factory.SubFactory(OfficeFactory)
+    status = HouseholdStatus.DRAFT
+    adults = 2
+    phone = factory.Sequence(lambda n: f"+7 701 {n:03d} 45 67")
+    phone_digits = factory.LazyAttribute(lambda h: "".join(c for c in h.phone if c.isdigit())[-10:])
+    address = factory.Sequence(lambda n: f"Алматы, ул. Жандосова, {n + 10}, кв. 7")
+    latitude = 43.2389
+    longitude = 76.8897
+    settlement = "Алматы"
+    region_code = "almaty-city"
+    public_latitude = 43.24
+    public_longitude = 76.89
+    children_signature = "2012,2014,2016,2019"
+    consent_version = "2026-11"
+    consent_given_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def children(obj, create, extracted, **kwargs):
+        years = extracted if extracted is not None else [2012, 2014, 2016, 2019]
+        obj.children = [Child(birth_year=y) for y in years]
+        obj.children_signature = ",".join(str(y) for y in sorted(years)) or None
+        if create:
+            db.session.commit()
+
+    class Params:
+        submitted = factory.Trait(status=HouseholdStatus.SUBMITTED)
+        verified = factory.Trait(status=HouseholdStatus.VERIFIED)
+        needs_info = factory.Trait(status=HouseholdStatus.NEEDS_INFO)
+        rejected = factory.Trait(status=HouseholdStatus.REJECTED)
+
+
+class NeedFactory(BaseFactory):
+    """A need; the `open` trait gives a verified need of a verified household, as the public sees it."""
+
+    class Meta:
+        model = Need
+
+    household = factory.SubFactory(HouseholdFactory)
+    office = factory.LazyAttribute(lambda n: n.household.office)
+    status = NeedStatus.DRAFT
+    category = Category.SCHOOL
+    title = factory.Sequence(lambda n: f"Школьная форма и рюкзаки №{n}")
+    description = "Нужны школьная форма и рюкзаки для троих детей к 1 сентября."
+    urgency = Urgency.NORMAL
+    urgency_rank = 2
+    money_goal = 5_000_000  # 50 000 ₸
+
+    class Params:
+        submitted = factory.Trait(status=NeedStatus.SUBMITTED)
+        needs_info = factory.Trait(status=NeedStatus.NEEDS_INFO)
+        open = factory.Trait(
+            status=NeedStatus.VERIFIED,
+            household=factory.SubFactory(HouseholdFactory, verified=True),
+            settlement=factory.LazyAttribute(lambda n: n.household.settlement),
+            region_code=factory.LazyAttribute(lambda n: n.household.region_code),
+            public_latitude=factory.LazyAttribute(lambda n: n.household.public_latitude),
+            public_longitude=factory.LazyAttribute(lambda n: n.household.public_longitude),
+        )
+        in_progress = factory.Trait(status=NeedStatus.IN_PROGRESS)
+        fulfilled = factory.Trait(status=NeedStatus.FULFILLED)
+        closed = factory.Trait(status=NeedStatus.CLOSED)
+        rejected = factory.Trait(status=NeedStatus.REJECTED)
+        cancelled = factory.Trait(status=NeedStatus.CANCELLED)
+        expired = factory.Trait(status=NeedStatus.EXPIRED)
+
+
+class NeedItemFactory(BaseFactory):
+    class Meta:
+        model = NeedItem
+
+    need = factory.SubFactory(NeedFactory)
+    name = "Рюкзак"
+    quantity = 3
+    unit = "шт."

@@ -60,11 +60,15 @@ class User(UserMixin, db.Model):
     bin: Mapped[str | None] = mapped_column(String(12))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    # Soft moderation by staff: a hidden user's needs and profile leave public pages (audited).
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_reason: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    office: Mapped[Office | None] = relationship(back_populates="staff")
+    office: Mapped[Office | None] = relationship(back_populates="staff", foreign_keys=[office_id])
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )

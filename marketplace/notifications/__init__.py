@@ -11,6 +11,33 @@ from marketplace.extensions import db, mail
 
 _OUTBOX = "social_window_outbox"
 
+# kind -> (subject, text with %(name)s placeholders); each domain registers its own kinds.
+MESSAGES: dict[str, tuple[object, object]] = {}
+
+
+def register_message(kind: str, subject, text) -> None:
+    """Declare a kind of notification with its (lazy_gettext) subject and text."""
+    MESSAGES[kind] = (subject, text)
+
+
+def render_message(kind: str, params: dict) -> str:
+    """A notification's text in the current language."""
+    _subject, text = MESSAGES[kind]
+    return str(text) % params
+
+
+def notify(user, kind: str, *, params: dict | None = None, link: str | None = None, email: bool = True):
+    """Tell a user about a change that concerns them: in the app, and by e-mail after commit."""
+    from marketplace.notifications.models import Notification
+
+    params = dict(params or {})
+    notification = Notification(user_id=user.id, kind=kind, params=params, link=link)
+    db.session.add(notification)
+    if email and user.email and not user.email.endswith(".invalid"):
+        subject, _text = MESSAGES[kind]
+        queue_email(user, subject, "notification", kind=kind, params=params, link=link)
+    return notification
+
 
 def queue_email(recipient, subject, template: str, **context) -> None:
     """Render `templates/email/<template>.txt` in the recipient's language; send after commit."""

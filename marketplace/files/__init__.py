@@ -1,0 +1,100 @@
+"""Private file storage: type decided by content, metadata stripped, random names outside static/."""
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
+
+from marketplace.extensions import db
+from marketplace.files.models import StoredFile
+
+# Magic numbers of the only types we keep; the browser's Content-Type and the file name are ignored.
+SIGNATURES: list[tuple[bytes, int, str, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"WEBP", 8, "image/webp", ".webp"),
+    (b"%PDF-", 0, "application/pdf", ".pdf"),
+]
+PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+MAX_IMAGE_PIXELS = 40_000_000  # a bigger "photo" is a decompression bomb, not evidence
+
+
+class RejectedFile(ValueError):
+    """An upload that is not kept, with a message for the user."""
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """The content type and extension the first bytes prove, or None."""
+    for magic, offset, content_type, extension in SIGNATURES:
+        if head[offset:offset + len(magic)] == magic and (content_type != "image/webp" or head[:4] == b"RIFF"):
+            return content_type, extension
+    return None
+
+
+def _clean_image(data: bytes, content_type: str) -> bytes:
+    """Decode and re-encode an image: proves it is one and drops EXIF (a phone photo's GPS)."""
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise RejectedFile(_("This picture is too large. Please send a smaller photo."))
+            from PIL import ImageOps
+
+            image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
+            if content_type == "image/jpeg" and image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, format=PIL_FORMATS[content_type], **({"quality": 88} if content_type == "image/jpeg" else {}))
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise RejectedFile(_("This file is damaged or is not really a picture.")) from exc
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store_upload(upload: FileStorage, *, household_id: int, need_id: int | None = None, uploaded_by=None) -> StoredFile:
+    """Check and keep an uploaded file; raises RejectedFile (and keeps nothing) when it is not acceptable."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if not data:
+        raise RejectedFile(_("The file is empty."))
+    if len(data) > limit:
+        raise RejectedFile(_("The file is too large: at most %(mb)d MB.", mb=limit // (1024 * 1024)))
+    found = sniff(data[:16])
+    if found is None:
+        raise RejectedFile(_("Only photos (JPEG, PNG, WebP) and PDF documents can be uploaded."))
+    content_type, extension = found
+    if content_type in PIL_FORMATS:
+        data = _clean_image(data, content_type)
+    stored_name = secrets.token_hex(16) + extension
+    (upload_folder() / stored_name).write_bytes(data)
+    record = StoredFile(
+        household_id=household_id, need_id=need_id, stored_name=stored_name,
+        original_name=(upload.filename or "file")[-255:], content_type=content_type, size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=getattr(uploaded_by, "id", None),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def path_of(stored: StoredFile) -> Path:
+    """Where the bytes of a stored file are."""
+    return upload_folder() / stored.stored_name
+
+
+def delete_stored(stored: StoredFile) -> None:
+    """Remove a file's bytes and its row (erasure)."""
+    path_of(stored).unlink(missing_ok=True)
+    db.session.delete(stored)

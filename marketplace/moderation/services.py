@@ -1,0 +1,83 @@
+"""Flags and the soft hiding of users: raised by anyone logged in, handled by the office."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, false, select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import audit
+from marketplace.accounts.models import Role, User
+from marketplace.dbtypes import utcnow
+from marketplace.extensions import db
+from marketplace.lifecycle import ReasonRequired
+from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+from marketplace.roles import is_admin, is_authenticated
+
+
+class FlagError(ValueError):
+    """A flag that cannot be raised, with a message for the user."""
+
+
+def _office_of_target(target_type: FlagTarget, target) -> int | None:
+    if target_type is FlagTarget.NEED:
+        return target.office_id
+    from marketplace.families.services import household_of
+
+    household = household_of(target) if target.role is Role.FAMILY else None
+    return household.office_id if household else target.office_id
+
+
+def create_flag(reporter: User, target_type: FlagTarget, target, reason: str) -> Flag:
+    """Raise a flag; a user has at most one open flag per object (the database enforces it)."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise FlagError(_("Please say what is wrong (at least a few words)."))
+    if target_type is FlagTarget.USER and target.id == reporter.id:
+        raise FlagError(_("You cannot flag yourself."))
+    flag = Flag(reporter_id=reporter.id, target_type=target_type, target_id=target.id, reason=reason[:1000],
+                office_id=_office_of_target(target_type, target))
+    try:
+        with db.session.begin_nested():
+            db.session.add(flag)
+    except IntegrityError as exc:
+        raise FlagError(_("You have already flagged this. The office will look at it.")) from exc
+    audit.record("flag.create", flag, actor=reporter, office_id=flag.office_id, to_state=FlagStatus.OPEN,
+                 reason=f"{target_type.value} #{target.id}")
+    return flag
+
+
+def close_flag(flag: Flag, *, actor, resolution: FlagStatus, note: str | None) -> None:
+    """Resolve (acted upon) or dismiss (nothing wrong) an open flag."""
+    if flag.status is not FlagStatus.OPEN:
+        raise FlagError(_("This flag has already been handled."))
+    if resolution is FlagStatus.RESOLVED and not (note or "").strip():
+        raise ReasonRequired(_("Please give a reason."))
+    flag.status, flag.resolved_at, flag.resolved_by_id = resolution, utcnow(), actor.id
+    flag.resolution_note = (note or "").strip() or None
+    audit.record(f"flag.{resolution.value}", flag, actor=actor, office_id=flag.office_id,
+                 from_state=FlagStatus.OPEN, to_state=resolution, reason=flag.resolution_note)
+
+
+def flag_scope(user, stmt: Select | None = None) -> Select:
+    """Flags a user may handle: staff their office's, admins all."""
+    stmt = stmt if stmt is not None else select(Flag)
+    if is_admin(user):
+        return stmt
+    if is_authenticated(user) and user.role is Role.STAFF:
+        return stmt.where(Flag.office_id == user.office_id)
+    return stmt.where(false())
+
+
+def hide_user(target: User, *, actor, reason: str) -> None:
+    """Take a user's needs and profile off public pages (soft, audited, reversible)."""
+    if not (reason or "").strip():
+        raise ReasonRequired(_("Please give a reason."))
+    target.hidden_at, target.hidden_by_id, target.hidden_reason = utcnow(), actor.id, reason.strip()
+    audit.record("user.hide", target, actor=actor, reason=reason, to_state="hidden")
+
+
+def unhide_user(target: User, *, actor, reason: str) -> None:
+    if not (reason or "").strip():
+        raise ReasonRequired(_("Please give a reason."))
+    target.hidden_at = target.hidden_by_id = target.hidden_reason = None
+    audit.record("user.unhide", target, actor=actor, reason=reason, from_state="hidden", to_state="visible")

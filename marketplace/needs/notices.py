@@ -1,0 +1,57 @@
+"""What a family (and others) are told when a need or a household changes."""
+from __future__ import annotations
+
+from flask import has_request_context, url_for
+from flask_babel import lazy_gettext as _l
+
+from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.notifications import notify, register_message
+
+register_message("household.verify", _l("Your household has been verified"),
+                 _l("The office has verified your household. Your requests can now be verified and shown to helpers."))
+register_message("household.reject", _l("Your household was not verified"),
+                 _l("The office could not verify your household. Reason: %(reason)s"))
+register_message("household.ask_info", _l("The office has a question"),
+                 _l("The office needs more information about your household: %(reason)s"))
+register_message("need.verify", _l("Your request has been verified"),
+                 _l("Your request “%(title)s” has been verified and is now visible to volunteers and patrons."))
+register_message("need.reject", _l("Your request was not accepted"),
+                 _l("Your request “%(title)s” was not accepted. Reason: %(reason)s"))
+register_message("need.ask_info", _l("The office has a question about your request"),
+                 _l("About your request “%(title)s”: %(reason)s"))
+register_message("need.fulfil", _l("Your request has been fulfilled"),
+                 _l("Help for “%(title)s” has been delivered. Please confirm that it arrived."))
+register_message("need.cancel", _l("Your request was cancelled"),
+                 _l("Your request “%(title)s” was cancelled. Reason: %(reason)s"))
+register_message("need.expire", _l("Your request has expired"),
+                 _l("Your request “%(title)s” passed its deadline and was closed."))
+
+NEED_NOTICES = {"verify", "reject", "ask_info", "fulfil", "cancel", "expire"}
+HOUSEHOLD_NOTICES = {"verify", "reject", "ask_info"}
+
+
+def _link(endpoint: str, **values) -> str | None:
+    if not has_request_context():
+        return None
+    try:
+        return url_for(endpoint, _external=True, **values)
+    except Exception:  # the page may not exist in a stripped-down app (CLI jobs)
+        return None
+
+
+@NEED_LIFECYCLE.signal.connect
+def tell_family_about_need(need, *, transition, actor, reason, before) -> None:
+    family = need.household.user
+    if transition.name not in NEED_NOTICES or getattr(actor, "id", None) == family.id:
+        return
+    notify(family, f"need.{transition.name}", params={"title": need.title, "reason": reason or ""},
+           link=_link("families.need_detail", need_id=need.id))
+
+
+@HOUSEHOLD_LIFECYCLE.signal.connect
+def tell_family_about_household(household, *, transition, actor, reason, before) -> None:
+    if transition.name not in HOUSEHOLD_NOTICES or getattr(actor, "id", None) == household.user_id:
+        return
+    notify(household.user, f"household.{transition.name}", params={"reason": reason or ""},
+           link=_link("families.household"))
