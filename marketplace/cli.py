@@ -31,8 +31,10 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
+    from marketplace.needs.cli import expire_needs_command
     from marketplace.offices.cli import offices_cli
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(offices_cli)
+    app.cli.add_command(expire_needs_command)
