@@ -18,6 +18,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_for(config_name))
     app.config.update(overrides)
+    app.json.ensure_ascii = False  # Cyrillic and Kazakh letters stay readable in JSON
     check_production_settings(app)
     configure_logging(app)
     register_database(app)
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
 
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
+    import marketplace.moderation.policies  # noqa: F401  (registers the policies)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,

@@ -101,6 +101,9 @@ class Config:
     MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
     MAX_CONTENT_LENGTH = _int("MAX_REQUEST_MB", 40) * 1024 * 1024
 
+    # The site's address, for links in e-mails sent outside a request (jobs, CLI).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+
     NEEDS_PER_PAGE = _int("NEEDS_PER_PAGE", 20)
     OFFICES_PER_PAGE = _int("OFFICES_PER_PAGE", 20)
     AUDIT_PER_PAGE = _int("AUDIT_PER_PAGE", 50)

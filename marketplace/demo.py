@@ -1,4 +1,7 @@
-"""`flask seed-demo`: demo offices and one login per role; safe to run twice."""
+"""`flask seed-demo`: demo offices, one login per role, and demo families with requests in every state.
+
+Safe to run twice: accounts are keyed by e-mail, families by having a household, offices by code.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,6 +20,9 @@ DEMO_USERS = [
     ("admin@demo.social-window.kz", "admin", "Айгерим Нурланова", {}),
     ("staff@demo.social-window.kz", "staff", "Дана Сейтказиева", {"office_code": "ALA-01"}),
     ("staff.astana@demo.social-window.kz", "staff", "Ерлан Жумабеков", {"office_code": "AST-01"}),
+    ("staff.shymkent@demo.social-window.kz", "staff", "Гульмира Абдикаримова", {"office_code": "SHY-01"}),
+    ("staff.karaganda@demo.social-window.kz", "staff", "Ольга Литвиненко", {"office_code": "KRG-01"}),
+    ("staff.talgar@demo.social-window.kz", "staff", "Нурлан Тасболатов", {"office_code": "TLG-01"}),
     ("family@demo.social-window.kz", "family", "Семья Ахметовых", {"phone": "+7 701 000 00 01"}),
     ("volunteer@demo.social-window.kz", "volunteer", "Алихан Серікұлы", {}),
     ("patron@demo.social-window.kz", "patron", "Марат Оспанов", {"patron_kind": "person"}),
@@ -24,51 +30,73 @@ DEMO_USERS = [
      {"patron_kind": "company", "organisation_name": "ТОО «Береке Трейд»", "bin": "180440012349"}),
     ("partner@demo.social-window.kz", "partner", "ОФ «Көмек»", {"organisation_name": "ОФ «Көмек»"}),
 ]
+# The office each demo staff member works in: they verify that office's demo families.
+DEMO_STAFF = {extra["office_code"]: email for email, role, _name, extra in DEMO_USERS if role == "staff"}
 
 
-def seed_demo() -> dict[str, int]:
-    """Create what is missing of the demo data; returns counts of what was added."""
+def demo_account(email: str, role: str, name: str, extra: dict):
+    """The demo login with this e-mail, created (active, audited) when missing; returns (user, created)."""
     from sqlalchemy import select
 
+    from marketplace import audit
     from marketplace.accounts.models import AccountStatus, PatronKind, Role, User
     from marketplace.accounts.passwords import hash_password
     from marketplace.extensions import db
-    from marketplace.offices import csv_io
     from marketplace.offices.models import Office
-    from marketplace import audit
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        return user, False
+    office_id = None
+    if "office_code" in extra:
+        office_id = db.session.scalar(select(Office.id).where(Office.code == extra["office_code"]))
+    user = User(
+        email=email, password_hash=hash_password(DEMO_PASSWORD), role=Role(role), status=AccountStatus.ACTIVE,
+        full_name=name, phone=extra.get("phone"), locale=extra.get("locale", "ru"), office_id=office_id,
+        organisation_name=extra.get("organisation_name"), bin=extra.get("bin"),
+        patron_kind=PatronKind(extra["patron_kind"]) if "patron_kind" in extra else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.create", user, actor=None, to_state=user.status, office_id=office_id, reason="demo data")
+    return user, True
+
+
+def seed_demo() -> dict:
+    """Create what is missing of the demo data; returns counts of what was added (and the report's lines)."""
+    from marketplace.demo_needs import seed_demo_families
+    from marketplace.extensions import db
+    from marketplace.notifications import discard_queued_email
+    from marketplace.offices import csv_io
 
     with DEMO_OFFICES.open(encoding="utf-8-sig") as stream:
         report = csv_io.import_offices(stream)
     if report.errors:
         raise click.ClickException(f"demo offices have errors: {report.errors}")
-    added_users = 0
-    for email, role, name, extra in DEMO_USERS:
-        if db.session.scalar(select(User).where(User.email == email)) is not None:
-            continue
-        office_id = None
-        if "office_code" in extra:
-            office_id = db.session.scalar(select(Office.id).where(Office.code == extra["office_code"]))
-        user = User(
-            email=email, password_hash=hash_password(DEMO_PASSWORD), role=Role(role), status=AccountStatus.ACTIVE,
-            full_name=name, phone=extra.get("phone"), locale="ru", office_id=office_id,
-            organisation_name=extra.get("organisation_name"), bin=extra.get("bin"),
-            patron_kind=PatronKind(extra["patron_kind"]) if "patron_kind" in extra else None,
-        )
-        db.session.add(user)
-        db.session.flush()
-        audit.record("account.create", user, actor=None, to_state=user.status, office_id=office_id, reason="demo data")
-        added_users += 1
+    added_users = sum(demo_account(*row)[1] for row in DEMO_USERS)
+    families = seed_demo_families(
+        DEMO_STAFF,
+        lambda email, name, phone, locale: demo_account(email, "family", name, {"phone": phone, "locale": locale}),
+    )
+    # The families get their in-app notifications; the e-mails would only go to made-up addresses.
+    discard_queued_email()
     db.session.commit()
-    return {"offices": report.created, "users": added_users}
+    return {
+        "offices": report.created, "users": added_users + families.accounts,
+        "households": sum(families.households.values()), "needs": sum(families.needs.values()),
+        "files": families.files, "lines": families.lines(),
+    }
 
 
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Allow seeding in production (never do this on the real service).")
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
-    """Add demo offices and one demo login per role (skips what already exists)."""
+    """Add demo offices, logins and families with requests in every state (skips what already exists)."""
     if is_production(current_app.config) and not force:
         raise click.UsageError("refusing to add demo accounts in production")
     counts = seed_demo()
     click.echo(f"Demo data: {counts['offices']} offices and {counts['users']} accounts added "
                f"(password for every demo login: {DEMO_PASSWORD}).")
+    for line in counts["lines"]:
+        click.echo(line)

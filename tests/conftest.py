@@ -66,6 +66,7 @@ def make_app(database_url: str, **overrides):
 
     from marketplace import create_app
 
+    overrides.setdefault("UPLOAD_FOLDER", tempfile.mkdtemp(prefix="sw-uploads-"))  # never the repo's instance/
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=sqlalchemy_url(database_url), **overrides)
     app.test_client_class = IsolatedClient
     with app.app_context():

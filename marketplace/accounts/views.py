@@ -1,8 +1,6 @@
 """Sign up, log in and out, passwords and sessions."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +19,7 @@ from marketplace.accounts.sessions import end_session, start_session
 from marketplace.authz import authorize
 from marketplace.extensions import db, limiter
 from marketplace.notifications import queue_email
+from marketplace.urls import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -30,17 +29,6 @@ SIGNUP_ROLES = {
     "patron": (Role.PATRON, _l("I want to give"), _l("Pledge money or goods to verified needs, as a person or a company.")),
     "partner": (Role.PARTNER, _l("We are an NGO"), _l("Take document-help cases with the offices. An admin approves organisations.")),
 }
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative tricks."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
-        return None
-    return target
 
 
 def _submitted_email() -> str:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
+from marketplace import audit
 from marketplace.extensions import db
 from marketplace.files.models import StoredFile
 
@@ -86,7 +87,16 @@ def store_upload(upload: FileStorage, *, household_id: int, need_id: int | None 
     )
     db.session.add(record)
     db.session.flush()
+    audit.record("file.upload", record, actor=uploaded_by, object_type="file",
+                 reason=f"{content_type}, {len(data)} bytes", office_id=_office_of_household(household_id))
     return record
+
+
+def _office_of_household(household_id: int) -> int | None:
+    from marketplace.families.models import Household
+
+    household = db.session.get(Household, household_id)
+    return household.office_id if household else None
 
 
 def path_of(stored: StoredFile) -> Path:

@@ -1,6 +1,56 @@
-"""Pages of the files domain."""
+"""Pages of the files domain: a private file, served only to those who may read it."""
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+import unicodedata
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_login import current_user, login_required
+
+from marketplace.authz import authorize
+from marketplace.extensions import db
+from marketplace.files import path_of
+from marketplace.files.models import StoredFile
 
 bp = Blueprint("files", __name__, url_prefix="/files")
+
+# The extension always follows the content the file was checked to be, never the name it came with.
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+INLINE_TYPES = frozenset(EXTENSIONS)
+
+
+def safe_download_name(stored: StoredFile) -> str:
+    """The uploaded name reduced to letters, digits, '-' and '_' (any script), with the true extension."""
+    base = re.split(r"[\\/]", stored.original_name or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = unicodedata.normalize("NFC", stem)
+    stem = re.sub(r"[^\w\-]+", "_", stem, flags=re.UNICODE).strip("._-")[:80] or f"file-{stored.id}"
+    return stem + EXTENSIONS.get(stored.content_type, ".bin")
+
+
+@bp.route("/<int:file_id>")
+@login_required
+def download(file_id: int):
+    """Evidence for the family, its office's staff and admins; every read but the family's is audited."""
+    from marketplace.families.models import Household
+    from marketplace.families.services import read_personal
+
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None:
+        abort(404)
+    authorize("file.read", stored)
+    household = db.session.get(Household, stored.household_id)
+    read_personal(household, current_user, purpose="file")
+    db.session.commit()
+    path = path_of(stored)
+    if not path.is_file():
+        current_app.logger.error("stored file %s is missing its bytes (%s)", stored.id, stored.stored_name)
+        abort(404)
+    inline = stored.content_type in INLINE_TYPES
+    response = send_file(
+        path, mimetype=stored.content_type if inline else "application/octet-stream", as_attachment=not inline,
+        download_name=safe_download_name(stored), conditional=False, etag=False, max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import AccountStatus, Role, User
-from marketplace.accounts.views import safe_next
+from marketplace.urls import safe_next
 from marketplace.authz import authorize
 from marketplace.extensions import db
 from marketplace.offices.models import Office

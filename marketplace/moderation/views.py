@@ -1,6 +1,215 @@
-"""Pages of the moderation domain."""
+"""Staff pages: the verification queue, flags, and hiding users.
+
+The decision screens for one household or one need live in `review_views.py`.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+import marketplace.needs.policies  # noqa: F401  (registers the policies used here)
+from marketplace.accounts.models import User
+from marketplace.authz import authorize, can
+from marketplace.dbtypes import utcnow
+from marketplace.extensions import db
+from marketplace.lifecycle import ReasonRequired
+from marketplace.moderation import queue as work
+from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
+from marketplace.moderation.labels import labels_context
+from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+from marketplace.moderation.services import FlagError, close_flag, flag_scope, hide_user, unhide_user
+from marketplace.needs.models import Need
+from marketplace.offices.models import Office
+from marketplace.roles import is_admin
 
 bp = Blueprint("moderation", __name__, url_prefix="/staff")
+
+
+@bp.context_processor
+def moderation_context() -> dict:
+    return {**labels_context(), "age": age, "this_year": utcnow().year}
+
+
+def age(since: datetime | None) -> str:
+    """How long something has waited, in words ("3 days")."""
+    if since is None:
+        return ""
+    waited = utcnow() - since
+    if waited < timedelta(minutes=1):
+        return _("less than a minute")
+    return format_timedelta(waited, granularity="minute", threshold=1)
+
+
+# --- which office a list is about ------------------------------------------------------------------
+
+def office_filter() -> tuple[OfficeFilterForm | None, Office | None]:
+    """Staff work on their own office; admins on one chosen office or on all of them.
+
+    Also authorizes the list: staff of that office, or an admin.
+    """
+    if not is_admin(current_user):
+        office = current_user.office if current_user.is_authenticated else None
+        authorize("moderation.work", office)
+        return None, office
+    form = OfficeFilterForm(request.args)
+    rows = db.session.execute(
+        select(Office.id, Office.settlement, Office.name).order_by(Office.settlement, Office.name))
+    form.office_id.choices = [(0, _l("All offices"))] + [(r.id, f"{r.settlement} — {r.name}") for r in rows]
+    if not form.validate():
+        form.office_id.data = 0
+    office = db.session.get(Office, form.office_id.data) if form.office_id.data else None
+    authorize("moderation.work", office)
+    return form, office
+
+
+# --- the queue --------------------------------------------------------------------------------------
+
+@bp.route("/queue")
+@login_required
+def queue():
+    form, office = office_filter()
+    office_id = office.id if office else None
+    page = work.verification_queue(current_user, office_id=office_id, page=request.args.get("page", 1, type=int))
+    waiting, waiting_total = work.waiting_for_family(current_user, office_id=office_id)
+    return render_template(
+        "moderation/queue.html", form=form, office=office, page=page, waiting=waiting,
+        waiting_total=waiting_total, open_flags=work.open_flag_count(current_user, office_id=office_id),
+    )
+
+
+# --- flags ------------------------------------------------------------------------------------------
+
+def flag_targets(flags: list[Flag]) -> dict[tuple[FlagTarget, int], Need | User]:
+    """The flagged needs and users of a list of flags, in two queries."""
+    need_ids = {f.target_id for f in flags if f.target_type is FlagTarget.NEED}
+    user_ids = {f.target_id for f in flags if f.target_type is FlagTarget.USER}
+    targets: dict[tuple[FlagTarget, int], Need | User] = {}
+    if need_ids:
+        for need in db.session.scalars(select(Need).where(Need.id.in_(need_ids)).options(joinedload(Need.household))):
+            targets[(FlagTarget.NEED, need.id)] = need
+    if user_ids:
+        for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
+            targets[(FlagTarget.USER, user.id)] = user
+    return targets
+
+
+@bp.route("/flags")
+@login_required
+def flags():
+    form, office = office_filter()
+    stmt = flag_scope(current_user, select(Flag)).where(Flag.status == FlagStatus.OPEN)
+    if office is not None:
+        stmt = stmt.where(Flag.office_id == office.id)
+    items = db.session.scalars(stmt.options(joinedload(Flag.reporter)).order_by(Flag.created_at, Flag.id)).all()
+    return render_template("moderation/flags.html", form=form, office=office, flags=items,
+                           targets=flag_targets(items))
+
+
+def flag_or_404(flag_id: int) -> Flag:
+    return db.session.get(Flag, flag_id) or abort(404)
+
+
+def render_flag(flag: Flag, *, close_forms: dict | None = None, hide_form: HideForm | None = None,
+                status: int = 200):
+    """The flag with its target, the decisions on it, and hiding the target."""
+    target = flag_targets([flag]).get((flag.target_type, flag.target_id))
+    forms = {"resolved": CloseFlagForm("resolved"), "dismissed": CloseFlagForm("dismissed")}
+    forms.update(close_forms or {})
+    if flag.target_type is FlagTarget.NEED:
+        may_hide = target is not None and can(current_user, "need.moderate", target)
+        hide_url = url_for("moderation.need_unhide" if target and target.is_hidden else "moderation.need_hide",
+                           need_id=flag.target_id)
+    else:
+        may_hide = target is not None and can(current_user, "user.moderate", target)
+        hide_url = url_for("moderation.user_unhide" if target and target.hidden_at else "moderation.user_hide",
+                           user_id=flag.target_id)
+    hide_form = hide_form or HideForm(flag_id=flag.id)
+    return render_template("moderation/flag.html", flag=flag, target=target, close_forms=forms,
+                           may_hide=may_hide, hide_url=hide_url, hide_form=hide_form), status
+
+
+@bp.route("/flags/<int:flag_id>")
+@login_required
+def flag(flag_id: int):
+    flag = flag_or_404(flag_id)
+    authorize("flag.handle", flag)
+    return render_flag(flag)
+
+
+@bp.route("/flags/<int:flag_id>/close", methods=["POST"])
+@login_required
+def flag_close(flag_id: int):
+    flag = flag_or_404(flag_id)
+    authorize("flag.handle", flag)
+    resolution = request.form.get("resolution", "")
+    if resolution not in ("resolved", "dismissed"):
+        abort(400)
+    form = CloseFlagForm(resolution)
+    if not form.validate_on_submit():
+        return render_flag(flag, close_forms={resolution: form}, status=422)
+    try:
+        close_flag(flag, actor=current_user, resolution=FlagStatus(resolution), note=form.note.data)
+    except ReasonRequired:
+        form.note.errors = [_("Please write what was done.")]
+        return render_flag(flag, close_forms={resolution: form}, status=422)
+    except FlagError as exc:
+        flash(str(exc), "error")
+        return render_flag(flag, status=409)
+    db.session.commit()
+    flash(_("The flag has been resolved.") if resolution == "resolved" else _("The flag has been dismissed."),
+          "success")
+    return redirect(url_for("moderation.flags"))
+
+
+def flag_to_return_to(raw_id: str | None) -> Flag | None:
+    """The flag a hide form was sent from, if the staff member may handle it."""
+    if not (raw_id or "").isdigit():
+        return None
+    flag = db.session.get(Flag, int(raw_id))
+    return flag if flag is not None and can(current_user, "flag.handle", flag) else None
+
+
+# --- hiding users -----------------------------------------------------------------------------------
+
+def _set_user_hidden(user_id: int, hidden: bool):
+    target = db.session.get(User, user_id) or abort(404)
+    authorize("user.moderate", target)
+    form = HideForm()
+    back = flag_to_return_to(form.flag_id.data)
+    if not form.validate_on_submit():
+        if back is not None:
+            return render_flag(back, hide_form=form, status=422)
+        flash(_("Please give a reason."), "error")
+        return redirect(url_for("moderation.flags"))
+    if (target.hidden_at is not None) == hidden:
+        flash(_("This person is already hidden.") if hidden else _("This person is not hidden."), "error")
+        if back is not None:
+            return render_flag(back, status=409)
+        abort(409)
+    (hide_user if hidden else unhide_user)(target, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("This person and their requests are hidden from public pages.") if hidden
+          else _("This person is visible again."), "success")
+    return redirect(url_for("moderation.flag", flag_id=back.id) if back else url_for("moderation.flags"))
+
+
+@bp.route("/users/<int:user_id>/hide", methods=["POST"])
+@login_required
+def user_hide(user_id: int):
+    return _set_user_hidden(user_id, True)
+
+
+@bp.route("/users/<int:user_id>/unhide", methods=["POST"])
+@login_required
+def user_unhide(user_id: int):
+    return _set_user_hidden(user_id, False)
+
+
+from marketplace.moderation import review_views  # noqa: E402,F401  (adds the decision screens to bp)

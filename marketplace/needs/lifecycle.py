@@ -80,7 +80,8 @@ NEED_LIFECYCLE = StateMachine(
         Transition("close", frozenset({S.FULFILLED}), S.CLOSED, owner_or_office, label=_l("Confirm it arrived")),
         Transition("cancel", BEFORE_FULFILLED, S.CANCELLED, owner_before_help_or_office, reason_required=True,
                    label=_l("Cancel")),
-        Transition("expire", frozenset({S.SUBMITTED, S.NEEDS_INFO, S.VERIFIED, S.IN_PROGRESS}), S.EXPIRED, by_system,
+        # DESIGN.md: expired from any state before fulfilled (a forgotten draft too).
+        Transition("expire", BEFORE_FULFILLED, S.EXPIRED, by_system,
                    label=_l("Expire")),
     ],
     on_apply=[_record],

@@ -1,12 +1,12 @@
 """What a family (and others) are told when a need or a household changes."""
 from __future__ import annotations
 
-from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.notifications import notify, register_message
+from marketplace.urls import path_for
 
 register_message("household.verify", _l("Your household has been verified"),
                  _l("The office has verified your household. Your requests can now be verified and shown to helpers."))
@@ -31,22 +31,13 @@ NEED_NOTICES = {"verify", "reject", "ask_info", "fulfil", "cancel", "expire"}
 HOUSEHOLD_NOTICES = {"verify", "reject", "ask_info"}
 
 
-def _link(endpoint: str, **values) -> str | None:
-    if not has_request_context():
-        return None
-    try:
-        return url_for(endpoint, _external=True, **values)
-    except Exception:  # the page may not exist in a stripped-down app (CLI jobs)
-        return None
-
-
 @NEED_LIFECYCLE.signal.connect
 def tell_family_about_need(need, *, transition, actor, reason, before) -> None:
     family = need.household.user
     if transition.name not in NEED_NOTICES or getattr(actor, "id", None) == family.id:
         return
     notify(family, f"need.{transition.name}", params={"title": need.title, "reason": reason or ""},
-           link=_link("families.need_detail", need_id=need.id))
+           link=path_for("families.need_detail", need_id=need.id))
 
 
 @HOUSEHOLD_LIFECYCLE.signal.connect
@@ -54,4 +45,4 @@ def tell_family_about_household(household, *, transition, actor, reason, before)
     if transition.name not in HOUSEHOLD_NOTICES or getattr(actor, "id", None) == household.user_id:
         return
     notify(household.user, f"household.{transition.name}", params={"reason": reason or ""},
-           link=_link("families.household"))
+           link=path_for("families.household"))

@@ -1,6 +1,184 @@
-"""Pages of the needs domain."""
+"""Public pages of the needs domain: the catalogue of open verified needs, a need's page, and flags.
+
+Every need shown here comes through `catalogue` (which starts from `open_needs`) or `public_need_or_404`,
+and the templates show only public fields: the family's name, phone, address, exact point and files
+never reach these pages.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import math
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace import geo
+from marketplace.authz import authorize
+from marketplace.extensions import db
+from marketplace.geo.regions import REGION_CODES, get_region, region_name
+from marketplace.moderation.models import FlagTarget
+from marketplace.moderation.services import FlagError, create_flag
+from marketplace.needs import catalogue, labels
+from marketplace.needs.forms import CatalogueForm, FlagForm
+from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+VIEWS = ("list", "map")
+
+
+@bp.app_context_processor
+def need_labels_context() -> dict:
+    """In every template: `need_labels` (names of categories, kinds, urgencies, states) and `need_place`."""
+    return {"need_labels": labels, "need_place": need_place}
+
+
+def need_place(need: Need) -> str:
+    """"Текели, Jetisu Region": the need's public settlement and its region in the page's language
+    (a city of republican significance is its own region, so it is named once)."""
+    parts = [need.settlement] if need.settlement else []
+    if need.region_code in REGION_CODES and not (parts and get_region(need.region_code).is_city):
+        parts.append(region_name(need.region_code, str(get_locale())))
+    return ", ".join(parts)
+
+
+def public_need_or_404(need_id: int) -> Need:
+    """The need if the public may see it; otherwise 404, never a hint that it exists."""
+    need = catalogue.public_need(need_id)
+    if need is None:
+        abort(404)
+    return need
+
+
+# --- the catalogue -------------------------------------------------------------------------------
+
+
+def _origin(form: CatalogueForm) -> tuple[float, float, str] | None:
+    """The place to measure from: the browser's location, else the geocoded text; errors go on `near`."""
+    unreadable = _("Your location could not be read. Type a settlement instead.")
+    if form.lat.data or form.lon.data:
+        try:
+            lat, lon = float(form.lat.data or ""), float(form.lon.data or "")
+        except ValueError:
+            form.near.errors.append(unreadable)
+            return None
+        if math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lat, lon, _("your location")
+        form.near.errors.append(unreadable)
+        return None
+    if form.near.data and form.near.data.strip():
+        place = geo.geocode(form.near.data, language=str(get_locale()))
+        if place is None:
+            form.near.errors.append(_("We could not find “%(place)s”. Check the spelling or type the nearest town.",
+                                      place=form.near.data.strip()))
+            return None
+        return place.latitude, place.longitude, place.label
+    return None
+
+
+def _filters(form: CatalogueForm) -> catalogue.Filters:
+    return catalogue.Filters(
+        category=Category(form.category.data) if form.category.data else None,
+        kind=form.kind.data or None,
+        region=form.region.data or None,
+        settlement=(form.settlement.data or "").strip() or None,
+        urgency=Urgency(form.urgency.data) if form.urgency.data else None,
+    )
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    # isascii(): "²" is a digit to str.isdigit() but not to int().
+    return catalogue.clamp_page(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+@bp.route("/", endpoint="catalogue")
+def catalogue_page():
+    form = CatalogueForm(request.args)
+    form.validate()
+    form.drop_invalid()  # each one keeps its message, listed at the top of the page
+    filters = _filters(form)
+    origin = _origin(form)
+    radius = float(form.radius.data) if form.radius.data and origin is not None else None
+    where = catalogue.Origin(origin[0], origin[1], radius) if origin is not None else None
+    results = catalogue.search(filters, where, page=_page_number(), per_page=current_app.config["NEEDS_PER_PAGE"])
+    view = request.args.get("view") if request.args.get("view") in VIEWS else None
+    points = [] if view == "list" else [_map_point(point) for point in catalogue.map_points(filters, where)]
+    return render_template(
+        "needs/catalogue.html", form=form, results=results, origin=origin, view=view,
+        points=points, view_url=_view_url,
+    )
+
+
+def _view_url(view: str | None) -> str:
+    """This search again, shown as a list or a map (the toggle works without JavaScript)."""
+    args = {key: value for key, value in request.args.items() if key not in ("view", "page")}
+    if view:
+        args["view"] = view
+    return url_for("needs.catalogue", **args)
+
+
+def _map_point(point: catalogue.MapPoint) -> dict:
+    """A marker for offices-map.js: one need links to its page, several to the list of that place."""
+    if len(point.needs) == 1:
+        need_id, title = point.needs[0]
+        return {"lat": point.latitude, "lon": point.longitude, "title": title, "subtitle": point.settlement or "",
+                "url": url_for("needs.detail", need_id=need_id)}
+    title = _("%(num)d requests for help", num=len(point.needs))
+    url = url_for("needs.catalogue", settlement=point.settlement, view="list") if point.settlement else ""
+    return {"lat": point.latitude, "lon": point.longitude, "title": title, "subtitle": point.settlement or "",
+            "url": url}
+
+
+# --- a need's page and its flags -----------------------------------------------------------------
+
+
+@bp.route("/<int:need_id>")
+def detail(need_id: int):
+    need = public_need_or_404(need_id)
+    return _render_detail(need, FlagForm(prefix="need"), FlagForm(prefix="family"))
+
+
+def _render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, status: int = 200):
+    point = None
+    if need.public_latitude is not None and need.public_longitude is not None:
+        point = geo.coarse_point(need.public_latitude, need.public_longitude)
+    return render_template(
+        "needs/detail.html", need=need, point=point, need_form=need_form,
+        family_form=family_form, fulfilled=need.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED),
+    ), status
+
+
+@bp.route("/<int:need_id>/flag", methods=["POST"])
+@login_required
+def flag(need_id: int):
+    need = public_need_or_404(need_id)
+    authorize("flag.create", need)
+    return _raise_flag(need, FlagTarget.NEED, need, form_prefix="need")
+
+
+@bp.route("/<int:need_id>/flag-family", methods=["POST"])
+@login_required
+def flag_family(need_id: int):
+    """Flag the family behind a need; its account id never appears on a public page, so the need names it."""
+    need = public_need_or_404(need_id)
+    family = need.household.user
+    authorize("flag.create", family)
+    return _raise_flag(need, FlagTarget.USER, family, form_prefix="family")
+
+
+def _raise_flag(need: Need, target_type: FlagTarget, target, *, form_prefix: str):
+    form = FlagForm(prefix=form_prefix)
+    if not form.validate():
+        forms = {"need": FlagForm(prefix="need"), "family": FlagForm(prefix="family"), form_prefix: form}
+        return _render_detail(need, forms["need"], forms["family"], status=400)
+    try:
+        create_flag(current_user, target_type, target, form.reason.data)
+    except FlagError as error:
+        flash(str(error), "warning")
+        return redirect(url_for("needs.detail", need_id=need.id), code=303)
+    db.session.commit()
+    flash(_("Thank you. The office will look into it."), "success")
+    # Back to the top of the page, where the message is shown.
+    return redirect(url_for("needs.detail", need_id=need.id), code=303)

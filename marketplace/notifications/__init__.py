@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db, mail
+from marketplace.urls import absolute
 
 _OUTBOX = "social_window_outbox"
 
@@ -35,7 +36,7 @@ def notify(user, kind: str, *, params: dict | None = None, link: str | None = No
     db.session.add(notification)
     if email and user.email and not user.email.endswith(".invalid"):
         subject, _text = MESSAGES[kind]
-        queue_email(user, subject, "notification", kind=kind, params=params, link=link)
+        queue_email(user, subject, "notification", kind=kind, params=params, link=absolute(link))
     return notification
 
 
@@ -46,7 +47,15 @@ def queue_email(recipient, subject, template: str, **context) -> None:
         body = render_template(f"email/{template}.txt", recipient=recipient, **context)
         subject_text = str(subject)  # a lazy_gettext string, rendered in the recipient's language
     message = Message(subject=subject_text, recipients=[recipient.email], body=body)
-    db.session().info.setdefault(_OUTBOX, []).append(message)
+    session = db.session()
+    # Remember the (nested) transaction that queued it: a rolled-back savepoint takes its e-mails along.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_OUTBOX, []).append((transaction, message))
+
+
+def discard_queued_email() -> None:
+    """Forget the e-mails queued in this transaction (demo data for made-up addresses)."""
+    db.session().info.pop(_OUTBOX, None)
 
 
 def _deliver(message: Message) -> None:
@@ -62,7 +71,7 @@ def _deliver(message: Message) -> None:
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
     outbox = session.info.pop(_OUTBOX, None)
-    for message in outbox or ():
+    for _transaction, message in outbox or ():
         _deliver(message)
 
 
@@ -70,3 +79,15 @@ def _send_after_commit(session: Session) -> None:
 def _drop_on_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop(_OUTBOX, None)
+    elif session.info.get(_OUTBOX):  # a savepoint rolled back: drop what was queued inside it
+        session.info[_OUTBOX] = [
+            (t, m) for t, m in session.info[_OUTBOX] if not _within(t, previous_transaction)
+        ]
+
+
+def _within(transaction, ancestor) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False

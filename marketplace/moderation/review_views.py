@@ -1,0 +1,258 @@
+"""One screen per decision: a household or a need with its evidence, duplicates and history beside."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.audit.models import AuditEntry
+from marketplace.audit.policies import audit_scope
+from marketplace.authz import authorize, can
+from marketplace.extensions import db
+from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+from marketplace.families.models import Household
+from marketplace.families.services import erase_household, possible_duplicates, read_personal
+from marketplace.files.models import StoredFile
+from marketplace.lifecycle import IllegalTransition, ReasonRequired, Transition
+from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm
+from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+from marketplace.moderation.services import flag_scope
+from marketplace.moderation.views import bp, flag_to_return_to, render_flag
+from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.needs.models import Need, NeedMessage, NeedStatus
+from marketplace.needs.services import change_status, hide_need, unhide_need
+
+# Decisions after which the staff member goes back to the queue for the next item.
+QUEUE_DECISIONS = frozenset({"verify", "ask_info", "reject"})
+HISTORY_LIMIT = 50
+# The usual decision first, the destructive ones last.
+BUTTON_ORDER = {name: i for i, name in enumerate(
+    ("verify", "ask_info", "start", "fulfil", "close", "reopen", "reject", "cancel"))}
+
+HOUSEHOLD_DONE = {
+    "verify": _l("The household has been verified. The family has been told."),
+    "ask_info": _l("Your question has been sent to the family."),
+    "reject": _l("The household was not verified. The family has been told the reason."),
+}
+NEED_DONE = {
+    "verify": _l("The request has been verified and is now public."),
+    "ask_info": _l("Your question has been sent to the family."),
+    "reject": _l("The request was rejected. The family has been told the reason."),
+    "fulfil": _l("The delivery has been recorded."),
+    "cancel": _l("The request has been cancelled."),
+}
+
+
+def history_of(object_type: str, object_id: int) -> list[AuditEntry]:
+    """The audit entries about one object that the staff member may read, newest first."""
+    stmt = audit_scope(current_user, select(AuditEntry)).where(
+        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+    return db.session.scalars(stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+                              .limit(HISTORY_LIMIT)).all()
+
+
+def decision_forms(machine, obj, posted: DecisionForm | None = None) -> list[tuple[Transition, DecisionForm]]:
+    """A form for each transition the staff member could make now (the one just posted keeps its errors)."""
+    available = sorted(machine.available(current_user, obj), key=lambda t: BUTTON_ORDER.get(t.name, len(BUTTON_ORDER)))
+    return [
+        (t, posted if posted is not None and posted.transition == t.name
+         else DecisionForm(t.name, reason_required=t.reason_required))
+        for t in available
+    ]
+
+
+# --- households -------------------------------------------------------------------------------------
+
+def household_or_404(household_id: int) -> Household:
+    return db.session.get(Household, household_id) or abort(404)
+
+
+def render_household(household: Household, *, posted: DecisionForm | None = None,
+                     erase_form: EraseForm | None = None, status: int = 200):
+    """The decision screen; every showing of it is an audited read of the family's personal data."""
+    authorize("household.read_personal", household)
+    read_personal(household, current_user, purpose="verification")
+    duplicates = []
+    for duplicate in possible_duplicates(household):
+        readable = can(current_user, "household.read_personal", duplicate.household)
+        if readable:
+            read_personal(duplicate.household, current_user, purpose="duplicate check")
+        duplicates.append((duplicate, readable))
+    needs = db.session.scalars(
+        select(Need).where(Need.household_id == household.id).order_by(Need.created_at.desc(), Need.id.desc())
+    ).all()
+    received = [n for n in needs if n.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED)]
+    delivered_on = dict(db.session.execute(
+        select(AuditEntry.object_id, func.max(AuditEntry.created_at))
+        .where(AuditEntry.action == "need.fulfil", AuditEntry.object_type == "need",
+               AuditEntry.object_id.in_([n.id for n in received]))
+        .group_by(AuditEntry.object_id)
+    ).all()) if received else {}
+    files = db.session.scalars(
+        select(StoredFile).where(StoredFile.household_id == household.id, StoredFile.need_id.is_(None))
+        .order_by(StoredFile.created_at)
+    ).all()
+    return render_template(
+        "moderation/household.html", household=household, duplicates=duplicates, needs=needs,
+        received=received, delivered_on=delivered_on, files=files,
+        forms=decision_forms(HOUSEHOLD_LIFECYCLE, household, posted),
+        erase_form=erase_form or EraseForm(), history=history_of("household", household.id),
+    ), status
+
+
+@bp.route("/households/<int:household_id>")
+@login_required
+def household(household_id: int):
+    household = household_or_404(household_id)
+    authorize("household.moderate", household)
+    return render_household(household)
+
+
+@bp.route("/households/<int:household_id>/transitions/<name>", methods=["POST"])
+@login_required
+def household_transition(household_id: int, name: str):
+    household = household_or_404(household_id)
+    authorize("household.moderate", household)
+    if name not in HOUSEHOLD_LIFECYCLE.transitions:
+        abort(404)
+    form = DecisionForm(name, reason_required=HOUSEHOLD_LIFECYCLE[name].reason_required)
+    if not form.validate_on_submit():
+        return render_household(household, posted=form, status=422)
+    try:
+        HOUSEHOLD_LIFECYCLE.apply(household, name, actor=current_user, reason=form.reason.data)
+    except IllegalTransition as exc:
+        flash(str(exc), "error")
+        return render_household(household, status=409)
+    except ReasonRequired as exc:
+        form.reason.errors = [str(exc)]
+        return render_household(household, posted=form, status=422)
+    db.session.commit()
+    flash(str(HOUSEHOLD_DONE.get(name, _l("Saved."))), "success")
+    if name in QUEUE_DECISIONS:
+        return redirect(url_for("moderation.queue"))
+    return redirect(url_for("moderation.household", household_id=household.id))
+
+
+@bp.route("/households/<int:household_id>/erase", methods=["POST"])
+@login_required
+def household_erase(household_id: int):
+    household = household_or_404(household_id)
+    authorize("household.moderate", household)
+    if household.erasure_requested_at is None:
+        flash(_("This family has not asked for its data to be erased."), "error")
+        return render_household(household, status=409)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return render_household(household, erase_form=form, status=422)
+    erase_household(household, actor=current_user)
+    db.session.commit()
+    flash(_("The family's data has been erased."), "success")
+    return redirect(url_for("moderation.queue"))
+
+
+# --- needs ------------------------------------------------------------------------------------------
+
+def need_or_404(need_id: int) -> Need:
+    need = db.session.scalar(
+        select(Need).where(Need.id == need_id).options(
+            joinedload(Need.household).selectinload(Household.children), selectinload(Need.items),
+            selectinload(Need.messages).joinedload(NeedMessage.author),
+        )
+    )
+    return need or abort(404)
+
+
+def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: HideForm | None = None,
+                status: int = 200):
+    """The decision screen of a need; the household summary beside it is an audited read."""
+    household = need.household
+    household_readable = can(current_user, "household.read_personal", household)
+    if household_readable:
+        read_personal(household, current_user, purpose="need review")
+    files = db.session.scalars(
+        select(StoredFile).where(StoredFile.need_id == need.id).order_by(StoredFile.created_at)
+    ).all()
+    open_flags = db.session.scalar(
+        flag_scope(current_user, select(func.count(Flag.id))).where(
+            Flag.status == FlagStatus.OPEN, Flag.target_type == FlagTarget.NEED, Flag.target_id == need.id)
+    ) or 0
+    return render_template(
+        "moderation/need.html", need=need, household=household, household_readable=household_readable,
+        files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
+        hide_form=hide_form or HideForm(), history=history_of("need", need.id),
+    ), status
+
+
+@bp.route("/needs/<int:need_id>")
+@login_required
+def need(need_id: int):
+    need = need_or_404(need_id)
+    authorize("need.moderate", need)
+    return render_need(need)
+
+
+def illegal_message(need: Need, name: str, exc: IllegalTransition) -> str:
+    if name == "verify" and need.status is NeedStatus.SUBMITTED and not need.household.is_verified:
+        return _("The family's household is not verified yet. Verify the household first.")
+    return str(exc)
+
+
+@bp.route("/needs/<int:need_id>/transitions/<name>", methods=["POST"])
+@login_required
+def need_transition(need_id: int, name: str):
+    need = need_or_404(need_id)
+    authorize("need.moderate", need)
+    if name not in NEED_LIFECYCLE.transitions:
+        abort(404)
+    form = DecisionForm(name, reason_required=NEED_LIFECYCLE[name].reason_required)
+    if not form.validate_on_submit():
+        return render_need(need, posted=form, status=422)
+    try:
+        change_status(need, name, actor=current_user, reason=form.reason.data)
+    except IllegalTransition as exc:
+        flash(illegal_message(need, name, exc), "error")
+        return render_need(need, status=409)
+    except ReasonRequired as exc:
+        form.reason.errors = [str(exc)]
+        return render_need(need, posted=form, status=422)
+    db.session.commit()
+    flash(str(NEED_DONE.get(name, _l("Saved."))), "success")
+    if name in QUEUE_DECISIONS:
+        return redirect(url_for("moderation.queue"))
+    return redirect(url_for("moderation.need", need_id=need.id))
+
+
+def _set_need_hidden(need_id: int, hidden: bool):
+    need = need_or_404(need_id)
+    authorize("need.moderate", need)
+    form = HideForm()
+    back = flag_to_return_to(form.flag_id.data)
+    if not form.validate_on_submit():
+        if back is not None:
+            return render_flag(back, hide_form=form, status=422)
+        return render_need(need, hide_form=form, status=422)
+    if need.is_hidden == hidden:
+        flash(_("This request is already hidden.") if hidden else _("This request is not hidden."), "error")
+        return render_flag(back, status=409) if back is not None else render_need(need, status=409)
+    (hide_need if hidden else unhide_need)(need, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("The request is hidden from public pages.") if hidden else _("The request is visible again."),
+          "success")
+    if back is not None:
+        return redirect(url_for("moderation.flag", flag_id=back.id))
+    return redirect(url_for("moderation.need", need_id=need.id))
+
+
+@bp.route("/needs/<int:need_id>/hide", methods=["POST"])
+@login_required
+def need_hide(need_id: int):
+    return _set_need_hidden(need_id, True)
+
+
+@bp.route("/needs/<int:need_id>/unhide", methods=["POST"])
+@login_required
+def need_unhide(need_id: int):
+    return _set_need_hidden(need_id, False)
