@@ -79,16 +79,39 @@ def _offline(route) -> None:
 
 
 @pytest.fixture
-def phone(browser, live_server, request):
-    """A page on a phone-sized screen, Russian by default, with no internet."""
-    context = browser.new_context(**PHONE, locale="ru-RU", base_url=live_server)
-    context.route("**/*", _offline)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
+def phones(browser, live_server, request):
+    """Opens phone-sized pages, one browser profile each (Russian by default, no internet)."""
+    opened: list[tuple[str, object, object, list[str]]] = []
+
+    def open_phone(who: str = "phone", locale: str = "ru-RU"):
+        context = browser.new_context(**PHONE, locale=locale, base_url=live_server)
+        context.route("**/*", _offline)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        opened.append((who, context, page, errors))
+        return page
+
+    yield open_phone
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
+    problems = []
+    for who, context, page, errors in opened:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{who}.png"), full_page=True)
+        context.close()
+        problems += [f"{who}: {e}" for e in errors]
+    assert problems == [], f"JavaScript errors on the page: {problems}"
+
+
+@pytest.fixture
+def phone(phones):
+    """A page on a phone-sized screen, Russian by default, with no internet."""
+    return phones()
+
+
+def log_in(page, email: str, password: str) -> None:
+    """Log in through the real form."""
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.locator("form.form button[type=submit]").click()
