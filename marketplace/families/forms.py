@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace.accounts.forms import PHONE_PATTERN
-from marketplace.needs.models import Category, Urgency
+from marketplace.needs.labels import CATEGORY_LABELS
+from marketplace.needs.models import Urgency
 
 MAX_CHILDREN = 20
 OLDEST_CHILD_YEARS = 30  # the same bound the household service applies
@@ -24,14 +25,8 @@ MAX_MONEY_GOAL_KZT = 20_000_000
 MAX_VOLUNTEER_SLOTS = 50
 EVIDENCE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
 
-CATEGORY_LABELS = {
-    Category.FOOD: _l("Food"), Category.CLOTHING: _l("Clothing"), Category.SCHOOL: _l("School supplies"),
-    Category.MEDICINE: _l("Medicine"), Category.HOUSEHOLD_REPAIR: _l("Household repair"),
-    Category.FURNITURE: _l("Furniture and appliances"), Category.TRANSPORT: _l("Transport"),
-    Category.TUTORING: _l("Tutoring"), Category.DOCUMENTS: _l("Help with documents"),
-    Category.PSYCHOLOGICAL: _l("Psychological support"), Category.OTHER: _l("Other"),
-}
-URGENCY_LABELS = {
+# Longer than the catalogue's badges: the family chooses, so each choice says what it means.
+URGENCY_CHOICE_LABELS = {
     Urgency.CRITICAL: _l("Critical: needed within days"), Urgency.HIGH: _l("High: needed within weeks"),
     Urgency.NORMAL: _l("Normal"),
 }
@@ -221,7 +216,7 @@ class NeedForm(FlaskForm):
         validators=[DataRequired(message=_l("Please describe what is needed.")), Length(max=4000)],
         description=_l("Helpers see this text once the office verifies it; do not write names, phone or address."),
     )
-    urgency = SelectField(_l("How urgent"), choices=[(u.value, label) for u, label in URGENCY_LABELS.items()],
+    urgency = SelectField(_l("How urgent"), choices=[(u.value, label) for u, label in URGENCY_CHOICE_LABELS.items()],
                           default=Urgency.NORMAL.value)
     deadline = DateField(_l("Needed by (optional)"), validators=[Optional()])
     money_goal = StringField(

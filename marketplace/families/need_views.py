@@ -9,8 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.authz import authorize
 from marketplace.extensions import db
+from marketplace.needs.labels import CATEGORY_LABELS
 from marketplace.families.forms import (
-    CATEGORY_LABELS, URGENCY_LABELS, AnswerForm, CancelForm, ConfirmForm, EvidenceForm, NeedForm,
+    URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, ConfirmForm, EvidenceForm, NeedForm,
 )
 from marketplace.families.services import household_of
 from marketplace.families.views import bp, max_upload_mb, store_files
@@ -76,7 +77,7 @@ def render_need(need: Need, status: int = 200, **forms):
         "families/need_detail.html", need=need, household=need.household, available=available,
         files=need_files(need), confirm_form=ConfirmForm(), can_edit=need.status in EDIT_STATES,
         can_add_evidence=need.status in EVIDENCE_STATES, category_label=CATEGORY_LABELS.get,
-        urgency_label=URGENCY_LABELS.get, **forms,
+        urgency_label=URGENCY_CHOICE_LABELS.get, **forms,
     ), status
 
 

@@ -5,13 +5,14 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.families.models import HouseholdStatus
 from marketplace.moderation.models import FlagStatus
-from marketplace.needs.models import Category, NeedStatus, Urgency
+from marketplace.needs.labels import CATEGORY_LABELS, URGENCY_BADGES  # noqa: F401  (one name per category)
+from marketplace.needs.models import NeedStatus, Urgency
 
 NEED_STATUS_LABELS = {
     NeedStatus.DRAFT: _l("Draft"),
     NeedStatus.SUBMITTED: _l("Waiting for the office"),
     NeedStatus.NEEDS_INFO: _l("Waiting for the family"),
-    NeedStatus.VERIFIED: _l("Open"),
+    NeedStatus.VERIFIED: _l("Open for help"),
     NeedStatus.REJECTED: _l("Rejected"),
     NeedStatus.IN_PROGRESS: _l("Help under way"),
     NeedStatus.FULFILLED: _l("Fulfilled"),
@@ -36,29 +37,14 @@ STATUS_BADGES = {
     HouseholdStatus.VERIFIED: "badge-ok", HouseholdStatus.REJECTED: "badge-danger",
 }
 
-CATEGORY_LABELS = {
-    Category.FOOD: _l("Food"),
-    Category.CLOTHING: _l("Clothing"),
-    Category.SCHOOL: _l("School supplies"),
-    Category.MEDICINE: _l("Medicine"),
-    Category.HOUSEHOLD_REPAIR: _l("Household repair"),
-    Category.FURNITURE: _l("Furniture and appliances"),
-    Category.TRANSPORT: _l("Transport"),
-    Category.TUTORING: _l("Tutoring"),
-    Category.DOCUMENTS: _l("Help with documents"),
-    Category.PSYCHOLOGICAL: _l("Psychological support"),
-    Category.OTHER: _l("Other"),
-}
-
 URGENCY_LABELS = {
     Urgency.CRITICAL: _l("Critical"),
     Urgency.HIGH: _l("High urgency"),
     Urgency.NORMAL: _l("Normal urgency"),
 }
-URGENCY_BADGES = {Urgency.CRITICAL: "badge-danger", Urgency.HIGH: "badge-warn", Urgency.NORMAL: "badge-muted"}
 
 FLAG_STATUS_LABELS = {
-    FlagStatus.OPEN: _l("Open"),
+    FlagStatus.OPEN: _l("Not handled yet"),
     FlagStatus.RESOLVED: _l("Resolved"),
     FlagStatus.DISMISSED: _l("Dismissed"),
 }
