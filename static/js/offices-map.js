@@ -17,6 +17,8 @@
   const TILE_TIMEOUT_MS = 15000;
 
   function toCoord(value, limit) {
+    // A missing attribute is null, and Number(null) would be 0: a point off the coast of Africa.
+    if (value === null || value === undefined || value === '') return null;
     const n = typeof value === 'string' ? parseFloat(value.replace(',', '.')) : Number(value);
     return Number.isFinite(n) && Math.abs(n) <= limit ? n : null;
   }

@@ -55,6 +55,9 @@ def test_family_posts_staff_verify_public_sees_without_personal_data(phones, tmp
     card.click()
     expect(visitor.locator("h1")).to_contain_text(TITLE)
     expect(visitor.locator("progress").first).to_be_visible()
+    # One pin at the coarse point, and no stray "you are here" dot (there is no origin on this page).
+    expect(visitor.locator(".map .leaflet-marker-icon")).to_have_count(1)
+    expect(visitor.locator(".map path.leaflet-interactive")).to_have_count(0)
     html = visitor.content()
     for value in PRIVATE:
         assert value not in html, f"{value!r} leaked on the public need page"
