@@ -96,6 +96,8 @@ class TestSession(scoped_session):
     so that objects the test holds stay usable; the fixture rolls everything back at the end."""
 
     def remove(self) -> None:
+        # As at the end of a real request: what the request did not commit is lost.
+        self().rollback()
         self().expire_all()
 
     def really_remove(self) -> None:

@@ -95,6 +95,7 @@ def render_household(household: Household, *, posted: DecisionForm | None = None
         select(StoredFile).where(StoredFile.household_id == household.id, StoredFile.need_id.is_(None))
         .order_by(StoredFile.created_at)
     ).all()
+    db.session.commit()  # the reads above are audited even when this request changes nothing else
     return render_template(
         "moderation/household.html", household=household, duplicates=duplicates, needs=needs,
         received=received, delivered_on=delivered_on, files=files,
@@ -179,6 +180,7 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
         flag_scope(current_user, select(func.count(Flag.id))).where(
             Flag.status == FlagStatus.OPEN, Flag.target_type == FlagTarget.NEED, Flag.target_id == need.id)
     ) or 0
+    db.session.commit()  # the read above is audited even when this request changes nothing else
     return render_template(
         "moderation/need.html", need=need, household=household, household_readable=household_readable,
         files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),

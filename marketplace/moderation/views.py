@@ -97,7 +97,24 @@ def flag_targets(flags: list[Flag]) -> dict[tuple[FlagTarget, int], Need | User]
     if user_ids:
         for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
             targets[(FlagTarget.USER, user.id)] = user
+    _audit_family_names_shown(targets.values())
     return targets
+
+
+def _audit_family_names_shown(targets) -> None:
+    """A flagged family's name is personal data: showing it to staff is a read, and audited."""
+    from marketplace.accounts.models import Role
+    from marketplace.families.services import household_of, read_personal
+
+    shown = False
+    for target in targets:
+        if isinstance(target, User) and target.role is Role.FAMILY:
+            household = household_of(target)
+            if household is not None:
+                read_personal(household, current_user, purpose="flag review")
+                shown = True
+    if shown:
+        db.session.commit()
 
 
 @bp.route("/flags")
