@@ -46,6 +46,12 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return handle_http(exc)
+        if _is_busy_database(exc):
+            # SQLite refuses a second writer at the same moment: the same answer as any conflict.
+            from marketplace.extensions import db
+
+            db.session.rollback()
+            return render_error(409)
         app.logger.exception("unhandled error on %s", request.path)
         from marketplace.extensions import db
 
@@ -53,3 +59,9 @@ def register_errorhandlers(app: Flask) -> None:
         if app.config.get("PROPAGATE_UNEXPECTED_ERRORS"):
             raise exc
         return render_error(InternalServerError.code)
+
+
+def _is_busy_database(exc: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blinker import Namespace
+from sqlalchemy import update
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import lazy_gettext as _l
 
 from marketplace import audit
@@ -92,7 +95,7 @@ class StateMachine:
         if transition.reason_required and not reason:
             raise ReasonRequired(str(_l("Please give a reason.")))
         before = obj.status
-        obj.status = transition.target
+        self._compare_and_set(obj, before, transition)
         for hook in self.on_apply:
             hook(obj, transition, actor, reason)
         audit.record(
@@ -101,3 +104,23 @@ class StateMachine:
         )
         self.signal.send(obj, transition=transition, actor=actor, reason=reason, before=before)
         return obj
+
+    def _compare_and_set(self, obj: Any, before: Any, transition: Transition) -> None:
+        """Change the status in the database only if it is still `before`: of two people deciding
+        at once (or a double click), one wins and the other gets a clear 409, never a lost update."""
+        model = type(obj)
+        session = object_session(obj)
+        if session is None or obj.id is None:  # not stored yet: nobody else can see it
+            obj.status = transition.target
+            return
+        result = session.execute(
+            update(model).where(model.id == obj.id, model.status == before).values(status=transition.target)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.refresh(obj, attribute_names=["status"])
+            raise IllegalTransition(
+                str(_l("This cannot be done now: the request has already moved on. Reload the page.")),
+                transition=transition.name, state=obj.status,
+            )
+        set_committed_value(obj, "status", transition.target)
