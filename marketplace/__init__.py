@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 
 from marketplace.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
+from marketplace.requests_guard import register_request_guard
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.json.ensure_ascii = False  # Cyrillic and Kazakh letters stay readable in JSON
     check_production_settings(app)
+    register_request_guard(app)
     configure_logging(app)
     register_database(app)
     register_extensions(app)

@@ -27,7 +27,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class SiteSQLAlchemy(SQLAlchemy):
+    """`paginate()` that never asks the database for an offset beyond what it can count."""
+
+    def paginate(self, select, *, page=None, **kwargs):
+        if page is None:
+            from marketplace.requests_guard import page_number
+
+            page = page_number()
+        return super().paginate(select, page=page, **kwargs)
+
+
+db = SiteSQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 from flask import g, request_finished
 
 from marketplace.accounts.models import Role
@@ -86,7 +87,7 @@ def _url_values(rule, office, target_user):
         elif name == "role":
             values[name] = "volunteer"
         else:
-            values[name] = "x" if type(converter).__name__ != "IntegerConverter" else 1
+            values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -11,7 +11,7 @@ from wtforms import (
     BooleanField, DateField, DecimalField, FieldList, Form, FormField, IntegerField, MultipleFileField,
     SelectField, StringField, TelField, TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import StopValidation, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace.accounts.forms import PHONE_PATTERN
 from marketplace.needs.labels import CATEGORY_LABELS
@@ -30,6 +30,12 @@ URGENCY_CHOICE_LABELS = {
     Urgency.CRITICAL: _l("Critical: needed within days"), Urgency.HIGH: _l("High: needed within weeks"),
     Urgency.NORMAL: _l("Normal"),
 }
+
+
+def finite_number(form, field) -> None:
+    """Decimal accepts "NaN" and "sNaN", which no comparison (and no column) can take."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_("From 0.5 to 500 hours."))
 
 
 def parse_birth_years(text: str | None) -> list[int]:
@@ -233,7 +239,7 @@ class NeedForm(FlaskForm):
     )
     volunteer_hours = DecimalField(
         _l("Hours for each volunteer"), places=1,
-        validators=[Optional(), NumberRange(min=0.5, max=500, message=_l("From 0.5 to 500 hours."))],
+        validators=[Optional(), finite_number, NumberRange(min=0.5, max=500, message=_l("From 0.5 to 500 hours."))],
         render_kw={"inputmode": "decimal", "step": "0.5", "min": 0.5},
     )
     evidence = MultipleFileField(

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit, geo
 from marketplace.dbtypes import utcnow
@@ -23,6 +24,8 @@ CONSENT_VERSION = "2026-11"
 # How close two households' exact points must be to look like one address.
 SAME_ADDRESS_KM = 0.3
 SIMILAR_NAME_RATIO = 0.8
+# Common signatures (one child born in 2015) match thousands: look at the most recent ones only.
+DUPLICATE_CANDIDATES = 200
 
 
 class HouseholdError(ValueError):
@@ -99,8 +102,11 @@ def save_household(household: Household, data: HouseholdData, *, actor) -> list[
         "children_signature": signature,
     }
     changed = [name for name, value in new_values.items() if getattr(household, name) != value]
+    previous_office_id = household.office_id
     for name in changed:
         setattr(household, name, new_values[name])
+    if "office_id" in changed and household.id is not None:
+        transfer_cases(household, previous_office_id, actor=actor)
     if sorted(c.birth_year for c in household.children) != sorted(data.children_birth_years):
         household.children = [Child(birth_year=year) for year in sorted(data.children_birth_years)]
         changed.append("children")
@@ -112,6 +118,30 @@ def save_household(household: Household, data: HouseholdData, *, actor) -> list[
         if household.status is HouseholdStatus.VERIFIED and significant:
             HOUSEHOLD_LIFECYCLE.apply(household, "reopen", actor=actor, reason="changed: " + ", ".join(sorted(significant)))
     return changed
+
+
+def transfer_cases(household: Household, from_office_id: int | None, *, actor) -> None:
+    """The family now belongs to another office: its unfinished requests and the open flags about
+    it move there too, so that only the new office's staff see and decide them."""
+    from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+    from marketplace.needs.models import Need, NeedStatus
+
+    finished = (NeedStatus.CLOSED, NeedStatus.CANCELLED, NeedStatus.EXPIRED, NeedStatus.REJECTED)
+    needs = db.session.scalars(
+        select(Need).where(Need.household_id == household.id, Need.status.not_in(finished))
+    ).all()
+    for need in needs:
+        need.office_id = household.office_id
+        audit.record("need.transfer", need, actor=actor, office_id=household.office_id,
+                     from_state=str(from_office_id) if from_office_id else None, to_state=str(household.office_id),
+                     reason="the family changed its office")
+    need_ids = list(db.session.scalars(select(Need.id).where(Need.household_id == household.id)))
+    flags = db.session.scalars(select(Flag).where(Flag.status == FlagStatus.OPEN, (
+        ((Flag.target_type == FlagTarget.USER) & (Flag.target_id == household.user_id))
+        | ((Flag.target_type == FlagTarget.NEED) & Flag.target_id.in_(need_ids or [-1]))
+    ))).all()
+    for flag in flags:
+        flag.office_id = household.office_id
 
 
 def record_consent(user, *, text_shown: str, locale: str) -> ConsentRecord:
@@ -192,15 +222,18 @@ def possible_duplicates(household: Household) -> list[PossibleDuplicate]:
             found.setdefault(other.id, set()).add("phone")
     if household.children_signature:
         for other in db.session.scalars(
-            select(Household).where(Household.children_signature == household.children_signature,
-                                    Household.id != household.id)
+            select(Household).options(joinedload(Household.user))
+            .where(Household.children_signature == household.children_signature, Household.id != household.id)
+            .limit(DUPLICATE_CANDIDATES)
         ):
             if _similar(other.user.full_name, household.user.full_name):
                 found.setdefault(other.id, set()).add("children_and_name")
             if (household.latitude is not None and other.latitude is not None and geo.distance_km(
                     household.latitude, household.longitude, other.latitude, other.longitude) <= SAME_ADDRESS_KM):
                 found.setdefault(other.id, set()).add("children_and_address")
-    households = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(found)))} if found else {}
+    households = {h.id: h for h in db.session.scalars(
+        select(Household).options(joinedload(Household.user), joinedload(Household.office))
+        .where(Household.id.in_(found)))} if found else {}
     return [PossibleDuplicate(households[i], tuple(sorted(r))) for i, r in sorted(found.items())]
 
 
@@ -271,6 +304,16 @@ def erase_household(household: Household, *, actor) -> None:
                  reason="erasure requested" if household.erasure_requested_at else "erased by staff")
     for stored in db.session.scalars(select(StoredFile).where(StoredFile.household_id == household.id)):
         delete_stored(stored)
+    from marketplace.audit.models import AuditEntry
+    from marketplace.notifications.models import Notification
+
+    anonymous = f"erased user #{user.id}"
+    db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id).values(actor_label=anonymous)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(ConsentRecord).where(ConsentRecord.user_id == user.id).values(ip_address=None)
+                       .execution_options(synchronize_session=False))
+    for notification in db.session.scalars(select(Notification).where(Notification.user_id == user.id)):
+        db.session.delete(notification)
     db.session.delete(household)
     revoke_all_sessions(user)
     user.email = f"erased-{user.id}@erased.invalid"

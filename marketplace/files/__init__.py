@@ -43,9 +43,10 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
+            # The header gives the size: refuse a huge picture before spending memory on decoding it.
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise RejectedFile(_("This picture is too large. Please send a smaller photo."))
+            image.load()
             from PIL import ImageOps
 
             image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone

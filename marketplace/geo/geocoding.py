@@ -73,7 +73,8 @@ class FallbackGeocoder(Geocoder):
         try:
             found = self.rate_limited(query, **options)
         except (GeopyError, OSError) as error:
-            log.warning("online geocoder failed, using the gazetteer: %s", error)
+            # The error text may hold the request URL, i.e. someone's address: log only its kind.
+            log.warning("online geocoder failed (%s), using the gazetteer", type(error).__name__)
             found = None
         if found:
             located = [self._with_region(location, language) for location in _as_list(found)]

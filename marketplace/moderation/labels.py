@@ -60,7 +60,9 @@ REASON_FIELDS = {
     "ask_info": (_l("Your question to the family"), _l("Please write your question to the family.")),
     "reject": (_l("Reason (the family will see it)"), _l("Please give a reason.")),
     "cancel": (_l("Reason (the family will see it)"), _l("Please give a reason.")),
-    "fulfil": (_l("What was delivered"), _l("Please describe what was delivered.")),
+    # This note is the public proof of delivery: the label says so, so that nobody writes names in it.
+    "fulfil": (_l("What was delivered (shown publicly: no names, addresses or phones)"),
+               _l("Please describe what was delivered.")),
 }
 DEFAULT_REASON_FIELD = (_l("Reason"), _l("Please give a reason."))
 DANGER_TRANSITIONS = frozenset({"reject", "cancel"})

@@ -19,6 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.authz import authorize, can
 from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
+from marketplace.requests_guard import page_number
 from marketplace.lifecycle import ReasonRequired
 from marketplace.moderation import queue as work
 from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
@@ -76,7 +77,7 @@ def office_filter() -> tuple[OfficeFilterForm | None, Office | None]:
 def queue():
     form, office = office_filter()
     office_id = office.id if office else None
-    page = work.verification_queue(current_user, office_id=office_id, page=request.args.get("page", 1, type=int))
+    page = work.verification_queue(current_user, office_id=office_id, page=page_number())
     waiting, waiting_total = work.waiting_for_family(current_user, office_id=office_id)
     return render_template(
         "moderation/queue.html", form=form, office=office, page=page, waiting=waiting,

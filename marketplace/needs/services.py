@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from marketplace import audit
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import AccountStatus, Role, User
 from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
@@ -135,7 +135,8 @@ def public_needs(stmt: Select | None = None) -> Select:
         stmt.join(Household, Need.household_id == Household.id)
         .join(User, Household.user_id == User.id)
         .where(Need.status.in_(PUBLIC_STATES), Need.hidden_at.is_(None),
-               Household.status == HouseholdStatus.VERIFIED, User.hidden_at.is_(None))
+               Household.status == HouseholdStatus.VERIFIED, User.hidden_at.is_(None),
+               User.status == AccountStatus.ACTIVE)
     )
 
 
@@ -147,7 +148,7 @@ def open_needs(stmt: Select | None = None) -> Select:
 def is_public(need: Need) -> bool:
     return bool(
         need.status in PUBLIC_STATES and need.hidden_at is None and need.household.is_verified
-        and need.household.user.hidden_at is None
+        and need.household.user.hidden_at is None and need.household.user.status is AccountStatus.ACTIVE
     )
 
 
