@@ -71,6 +71,7 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
     RESET_LIMIT_PER_ACCOUNT = os.environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per hour")
+    FLAG_LIMIT = os.environ.get("FLAG_LIMIT", "20 per hour")
 
     # Mail: with no MAIL_SERVER the message is written to the log instead of sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

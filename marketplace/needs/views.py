@@ -11,11 +11,12 @@ import math
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from marketplace import geo
 from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
 from marketplace.moderation.models import FlagTarget
 from marketplace.moderation.services import FlagError, create_flag
@@ -150,8 +151,14 @@ def _render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, statu
     ), status
 
 
+def _flagger() -> str:
+    """Flags are counted per account (a flood of flags is itself abuse)."""
+    return f"flagger:{getattr(current_user, 'id', None) or get_remote_address()}"
+
+
 @bp.route("/<int:need_id>/flag", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_flagger)
 def flag(need_id: int):
     need = public_need_or_404(need_id)
     authorize("flag.create", need)
@@ -160,6 +167,7 @@ def flag(need_id: int):
 
 @bp.route("/<int:need_id>/flag-family", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_flagger)
 def flag_family(need_id: int):
     """Flag the family behind a need; its account id never appears on a public page, so the need names it."""
     need = public_need_or_404(need_id)
