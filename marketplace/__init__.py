@@ -135,7 +135,10 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
     import marketplace.moderation.policies  # noqa: F401  (registers the policies)
+    import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
+    import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
+    import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
                notifications_bp, api_bp):

@@ -7,3 +7,4 @@ from marketplace.files.models import StoredFile  # noqa: F401
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget  # noqa: F401
 from marketplace.needs.models import Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
+from marketplace.volunteering.models import ApiToken, Claim, ClaimStatus, Skill, VolunteerProfile, VolunteerSkill  # noqa: F401

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.dbtypes import UTCDateTime, enum_column, utcnow
@@ -73,6 +73,10 @@ class Need(db.Model):
     volunteer_slots: Mapped[int] = mapped_column(Integer, default=0)
     volunteer_hours: Mapped[float | None] = mapped_column(Numeric(5, 1, asdecimal=False))
     slots_filled: Mapped[int] = mapped_column(Integer, default=0)
+    # What a volunteer needs for the task: skills (comma-separated Skill values) and whether it is
+    # inside the family's home (then only a vetted adult may claim it).
+    required_skills: Mapped[str | None] = mapped_column(String(200))
+    in_home: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The public point, copied from the household's coarse point when the need is verified.
     settlement: Mapped[str | None] = mapped_column(String(120))
     region_code: Mapped[str | None] = mapped_column(String(32))

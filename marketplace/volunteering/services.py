@@ -1,0 +1,121 @@
+"""Claiming a need's volunteer slots: one volunteer per slot, never more claims than slots, under any
+concurrency, because a slot is taken by one conditional UPDATE whose row count says who got it."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from marketplace import audit
+from marketplace.accounts.models import Role
+from marketplace.extensions import db
+from marketplace.families.services import read_personal
+from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.services import is_public
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, FREES_SLOT
+from marketplace.volunteering.models import HOLDING_STATES, Claim, ClaimStatus, VolunteerProfile
+
+ADULT_AGE = 18
+CLAIMABLE = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)
+# Claims whose volunteer sees the family's address and phone: accepted and not yet confirmed.
+REVEALING_STATES = (ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)
+
+
+class ClaimRefused(ValueError):
+    """A claim that cannot be made, with the reason in the volunteer's language."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def profile_of(user) -> VolunteerProfile | None:
+    return db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id))
+
+
+def why_not_eligible(need: Need, volunteer, profile: VolunteerProfile | None) -> ClaimRefused | None:
+    """The reason this volunteer may not take a slot of this need, or None."""
+    if volunteer.role is not Role.VOLUNTEER:
+        return ClaimRefused(_("Only volunteers can take tasks."), code="not_a_volunteer")
+    if not is_public(need) or need.status not in CLAIMABLE or not need.volunteer_slots:
+        return ClaimRefused(_("This request is not open for volunteers."), code="not_open")
+    if profile is None:
+        return ClaimRefused(_("Fill in your volunteer profile first."), code="no_profile")
+    age = profile.age(date.today().year)
+    minor = age is None or age < ADULT_AGE
+    if minor and profile.parent_consent_at is None:
+        return ClaimRefused(_("A volunteer under 18 needs a parent's consent, recorded by an office."),
+                            code="parent_consent_missing")
+    if need.in_home and (minor or not profile.is_vetted):
+        return ClaimRefused(_("This task is inside a family's home: only vetted adult volunteers can take it."),
+                            code="vetting_required")
+    return None
+
+
+def claim_slot(need: Need, volunteer) -> Claim:
+    """Take one free slot of `need` for `volunteer`; raises ClaimRefused (nothing changed) otherwise."""
+    refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
+    if refusal is not None:
+        raise refusal
+    already = db.session.scalar(select(Claim.id).where(
+        Claim.need_id == need.id, Claim.volunteer_id == volunteer.id,
+        Claim.status.in_((ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE))))
+    if already is not None:
+        raise ClaimRefused(_("You have already taken this task."), code="already_yours")
+    taken = db.session.execute(
+        update(Need)
+        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(CLAIMABLE),
+               Need.hidden_at.is_(None))
+        .values(slots_filled=Need.slots_filled + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise ClaimRefused(_("Sorry, every volunteer place of this request is already taken."), code="already_taken")
+    db.session.refresh(need, attribute_names=["slots_filled", "status"])
+    claim = Claim(need_id=need.id, volunteer_id=volunteer.id, office_id=need.office_id, status=ClaimStatus.CLAIMED)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("claim.claim", claim, actor=volunteer, object_type="claim", to_state=ClaimStatus.CLAIMED,
+                 office_id=need.office_id, reason=f"need #{need.id}")
+    _sync_need(need)
+    return claim
+
+
+def change_claim(claim: Claim, transition: str, *, actor, reason: str | None = None) -> Claim:
+    """Move a claim through its lifecycle; giving a slot back frees it on the need."""
+    before = claim.status
+    CLAIM_LIFECYCLE.apply(claim, transition, actor=actor, reason=reason)
+    need = db.session.get(Need, claim.need_id)
+    if transition in FREES_SLOT and before in HOLDING_STATES:
+        db.session.execute(
+            update(Need).where(Need.id == need.id, Need.slots_filled > 0)
+            .values(slots_filled=Need.slots_filled - 1).execution_options(synchronize_session=False)
+        )
+        db.session.refresh(need, attribute_names=["slots_filled", "status"])
+    _sync_need(need)
+    return claim
+
+
+def _sync_need(need: Need) -> None:
+    """The claims drive the need: every slot taken → in progress; a slot free again → open;
+    every slot confirmed (and nothing else asked) → fulfilled."""
+    if need.status is NeedStatus.VERIFIED and need.volunteer_slots and need.slots_filled >= need.volunteer_slots:
+        NEED_LIFECYCLE.apply(need, "start", actor=None, reason="every volunteer place is taken")
+    elif need.status is NeedStatus.IN_PROGRESS and need.slots_filled < need.volunteer_slots:
+        NEED_LIFECYCLE.apply(need, "reopen", actor=None, reason="a volunteer place is free again")
+    if need.status is NeedStatus.IN_PROGRESS and not need.money_goal and not need.items:
+        confirmed = db.session.scalar(select(func.count()).select_from(Claim).where(
+            Claim.need_id == need.id, Claim.status == ClaimStatus.CONFIRMED))
+        if confirmed >= need.volunteer_slots:
+            NEED_LIFECYCLE.apply(need, "fulfil", actor=None, reason=_("Every volunteer task was done and confirmed."))
+
+
+def family_contact_for(claim: Claim, viewer) -> dict | None:
+    """The family's address and phone for the volunteer of an accepted claim, until it is confirmed;
+    each reveal is audited. None for anyone else or at any other time."""
+    if claim.volunteer_id != getattr(viewer, "id", None) or claim.status not in REVEALING_STATES:
+        return None
+    household = read_personal(claim.need.household, viewer, purpose=f"volunteer task, claim #{claim.id}")
+    return {"address": household.address, "phone": household.phone, "settlement": household.settlement}
