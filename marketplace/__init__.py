@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
+    import marketplace.volunteering.notices  # noqa: F401  (tells volunteers and families about claims)
     import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,

@@ -33,8 +33,10 @@ def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
     from marketplace.needs.cli import expire_needs_command
     from marketplace.offices.cli import offices_cli
+    from marketplace.volunteering.cli import expire_claims_command
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(offices_cli)
     app.cli.add_command(expire_needs_command)
+    app.cli.add_command(expire_claims_command)

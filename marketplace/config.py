@@ -106,6 +106,7 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
     NEEDS_PER_PAGE = _int("NEEDS_PER_PAGE", 20)
+    CLAIM_STALE_DAYS = _int("CLAIM_STALE_DAYS", 7)
     OFFICES_PER_PAGE = _int("OFFICES_PER_PAGE", 20)
     AUDIT_PER_PAGE = _int("AUDIT_PER_PAGE", 50)
 

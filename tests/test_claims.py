@@ -94,3 +94,27 @@ def test_api_claim_needs_a_volunteer(client, db_session, task, family_user):
 
     login(client, family_user)
     assert client.post(f"/api/v1/needs/{task.id}/claims").status_code == 403
+
+
+def test_expire_claims_command_releases_stale_tasks_and_tells_the_volunteer(app, db_session, task, outbox):
+    from datetime import timedelta
+
+    from marketplace.dbtypes import utcnow
+    from marketplace.notifications.models import Notification
+
+    helper = volunteer(db_session)
+    fresh_helper = volunteer(db_session)
+    other = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=1)
+    with app.test_request_context():
+        stale = services.claim_slot(task, helper)
+        fresh = services.claim_slot(other, fresh_helper)
+    stale.last_activity_at = utcnow() - timedelta(days=8)
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["expire-claims"])
+    assert result.exit_code == 0 and result.output.startswith("1 ")
+    db_session.expire_all()
+    assert stale.status is ClaimStatus.EXPIRED and fresh.status is ClaimStatus.CLAIMED
+    assert task.slots_filled == 0 and task.status is NeedStatus.VERIFIED
+    notice = db_session.scalar(select(Notification).where(Notification.user_id == helper.id))
+    assert notice.kind == "claim.expire" and notice.params["days"] == "7"
+    assert [m.recipients for m in outbox] == [[helper.email]]
