@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 from marketplace.notifications import notify, register_message
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 
+register_message("claim.invite", _l("An office invites you to a task"),
+                 _l("An office asks whether you can help with “%(title)s”. Accept or decline it on your tasks page."))
 register_message("claim.expire", _l("Your task was released"),
                  _l("Your task for “%(title)s” had no progress for %(days)s days and was given back so that "
                     "another volunteer can take it."))

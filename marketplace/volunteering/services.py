@@ -83,6 +83,45 @@ def claim_slot(need: Need, volunteer) -> Claim:
     return claim
 
 
+def invite(need: Need, volunteer, *, actor) -> Claim:
+    """Staff ask a volunteer to take a task; it holds no slot until the volunteer accepts."""
+    refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
+    if refusal is not None:
+        raise refusal
+    if db.session.scalar(select(Claim.id).where(
+            Claim.need_id == need.id, Claim.volunteer_id == volunteer.id,
+            Claim.status.in_((ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)))):
+        raise ClaimRefused(_("This volunteer already has this task."), code="already_yours")
+    claim = Claim(need_id=need.id, volunteer_id=volunteer.id, office_id=need.office_id, status=ClaimStatus.INVITED)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record("claim.invite", claim, actor=actor, object_type="claim", to_state=ClaimStatus.INVITED,
+                 office_id=need.office_id, reason=f"need #{need.id}")
+    from marketplace.notifications import notify
+
+    notify(volunteer, "claim.invite", params={"title": need.title})
+    return claim
+
+
+def accept_invitation(claim: Claim, volunteer) -> Claim:
+    """The volunteer accepts: a slot is reserved exactly as for a claim, or the acceptance is refused."""
+    need = db.session.get(Need, claim.need_id)
+    refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
+    if refusal is not None:
+        raise refusal
+    taken = db.session.execute(
+        update(Need)
+        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(CLAIMABLE))
+        .values(slots_filled=Need.slots_filled + 1).execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise ClaimRefused(_("Sorry, every volunteer place of this request is already taken."), code="already_taken")
+    db.session.refresh(need, attribute_names=["slots_filled", "status"])
+    CLAIM_LIFECYCLE.apply(claim, "accept", actor=volunteer)
+    _sync_need(need)
+    return claim
+
+
 def change_claim(claim: Claim, transition: str, *, actor, reason: str | None = None) -> Claim:
     """Move a claim through its lifecycle; giving a slot back frees it on the need."""
     before = claim.status

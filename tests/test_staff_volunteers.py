@@ -1,0 +1,76 @@
+"""Staff: suggested volunteers for a task, invitations, confirming and revoking claims."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role
+from marketplace.dbtypes import utcnow
+from marketplace.needs.models import NeedStatus
+from marketplace.notifications.models import Notification
+from marketplace.volunteering import services
+from marketplace.volunteering.matching import suggest_volunteers
+from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill
+from tests.conftest import login
+from tests.factories import NeedFactory, UserFactory
+
+
+def volunteer(db_session, name, lat, lon, *, radius=20, skills=(), vetted=False, age=30):
+    user = UserFactory(role=Role.VOLUNTEER, full_name=name)
+    profile = VolunteerProfile(user_id=user.id, birth_year=date.today().year - age, latitude=lat, longitude=lon,
+                               radius_km=radius, vetting_status=VettingStatus.VETTED if vetted else
+                               VettingStatus.NOT_REQUESTED, parent_consent_at=utcnow() if age < 18 else None)
+    profile.skills = [VolunteerSkill(skill=s) for s in skills]
+    db_session.add(profile)
+    db_session.commit()
+    return user
+
+
+def test_suggestions_follow_the_rules_and_rank_nearest_first(app, db_session):
+    need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2, in_home=True,
+                       required_skills="repairs")  # at 43.24, 76.89
+    near = volunteer(db_session, "Рядом", 43.25, 76.90, skills=[Skill.REPAIRS], vetted=True)
+    far = volunteer(db_session, "Дальше", 43.35, 76.95, skills=[Skill.REPAIRS], vetted=True)
+    volunteer(db_session, "Не проверен", 43.24, 76.89, skills=[Skill.REPAIRS])  # in-home needs vetting
+    volunteer(db_session, "Без навыка", 43.24, 76.89, vetted=True)
+    volunteer(db_session, "Радиус мал", 43.35, 76.95, radius=2, skills=[Skill.REPAIRS], vetted=True)
+    volunteer(db_session, "Подросток", 43.24, 76.89, skills=[Skill.REPAIRS], vetted=True, age=16)
+    with app.test_request_context():
+        names = [s.profile.user.full_name for s in suggest_volunteers(need)]
+    assert names == [near.full_name, far.full_name]
+
+
+def test_invite_accept_and_revoke(app, client, db_session):
+    need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2)
+    staff = UserFactory(role=Role.STAFF, office=need.office, email="office-staff@example.kz")
+    helper = volunteer(db_session, "Айдос", 43.25, 76.90)
+    login(client, staff)
+    page = client.get(f"/staff/needs/{need.id}/volunteers")
+    assert page.status_code == 200 and "Айдос" in page.get_data(as_text=True)
+    assert client.post(f"/staff/needs/{need.id}/invite/{helper.id}").status_code == 302
+    claim = db_session.scalar(select(Claim).where(Claim.need_id == need.id))
+    assert claim.status is ClaimStatus.INVITED and need.slots_filled == 0
+    assert db_session.scalar(select(Notification.kind).where(Notification.user_id == helper.id)) == "claim.invite"
+
+    with app.test_request_context():
+        services.accept_invitation(claim, helper)
+    db_session.commit()
+    assert claim.status is ClaimStatus.CLAIMED and need.slots_filled == 1 and need.status is NeedStatus.IN_PROGRESS
+
+    refused = client.post(f"/staff/claims/{claim.id}/revoke", data={"reason": ""}, follow_redirects=True)
+    assert "Please give a reason." in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert claim.status is ClaimStatus.CLAIMED
+    client.post(f"/staff/claims/{claim.id}/revoke", data={"reason": "Семья просит другого волонтёра"})
+    db_session.expire_all()
+    assert claim.status is ClaimStatus.REVOKED and need.slots_filled == 0 and need.status is NeedStatus.VERIFIED
+
+
+def test_staff_of_another_office_cannot_see_or_act(client, db_session):
+    need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2)
+    other = UserFactory(role=Role.STAFF, office=NeedFactory().office, email="elsewhere@example.kz")
+    login(client, other)
+    assert client.get(f"/staff/needs/{need.id}/volunteers").status_code == 403
+    helper = volunteer(db_session, "Айдос", 43.25, 76.90)
+    assert client.post(f"/staff/needs/{need.id}/invite/{helper.id}").status_code == 403
