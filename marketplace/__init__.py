@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
     from marketplace.volunteering.staff_views import bp as volunteering_staff_bp
+    from marketplace.volunteering.views import bp as volunteering_bp
 
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
@@ -143,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
-               notifications_bp, api_bp, volunteering_staff_bp):
+               notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp):
         app.register_blueprint(bp)
 
 

@@ -74,3 +74,19 @@ def test_staff_of_another_office_cannot_see_or_act(client, db_session):
     assert client.get(f"/staff/needs/{need.id}/volunteers").status_code == 403
     helper = volunteer(db_session, "Айдос", 43.25, 76.90)
     assert client.post(f"/staff/needs/{need.id}/invite/{helper.id}").status_code == 403
+
+
+def test_volunteer_accepts_an_invitation_on_the_task_page(app, client, db_session):
+    need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2)
+    staff = UserFactory(role=Role.STAFF, office=need.office)
+    helper = volunteer(db_session, "Айдос", 43.25, 76.90)
+    with app.test_request_context():
+        claim = services.invite(need, helper, actor=staff)
+    db_session.commit()
+    login(client, helper)
+    page = client.get(f"/volunteer/claims/{claim.id}").get_data(as_text=True)
+    assert f"/volunteer/claims/{claim.id}/accept" in page and need.household.address not in page
+    assert client.post(f"/volunteer/claims/{claim.id}/accept").status_code == 302
+    db_session.expire_all()
+    assert claim.status is ClaimStatus.CLAIMED and need.slots_filled == 1
+    assert need.household.address in client.get(f"/volunteer/claims/{claim.id}").get_data(as_text=True)
