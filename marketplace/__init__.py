@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
     import marketplace.moderation.policies  # noqa: F401  (registers the policies)
+    import marketplace.accounts.token_views  # noqa: F401  (adds the API token pages to the accounts blueprint)
     import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)

@@ -278,7 +278,8 @@ def test_detail_is_404_for_hidden_needs_and_families(client, db_session):
 def test_openapi_document_is_valid_3_1(client, document):
     validate_spec(document)  # raises on any structural error
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/needs", "/needs/{need_id}"}
+    assert set(document["paths"]) == {"/needs", "/needs/{need_id}", "/needs/{need_id}/claims",
+                                      "/claims/{claim_id}/release", "/claims/{claim_id}/complete", "/me/claims"}
     assert document["servers"] == [{"url": "/api/v1"}]
     response = client.get("/api/v1/openapi.json")
     assert response.headers["Cache-Control"] == "public, max-age=60"

@@ -171,6 +171,9 @@ def _component_schemas() -> dict[str, Any]:
                         "status": {"type": "integer"},
                         "title": {"type": "string"},
                         "detail": {"type": "string", "description": _("what was wrong, in the request's language")},
+                        "code": {"type": "string", "description": _(
+                            "why a claim was refused or a change is not possible now, e.g. already_taken, "
+                            "vetting_required, illegal_transition")},
                         "invalid_params": {
                             "type": "array",
                             "items": {
@@ -179,6 +182,166 @@ def _component_schemas() -> dict[str, Any]:
                             },
                         },
                     },
+                },
+            },
+        },
+    }
+
+
+def _claim_schemas() -> dict[str, Any]:
+    """Shapes of the volunteers' claim endpoints (the phone app)."""
+    from marketplace.api.claims import MAX_HOURS, MAX_NOTE, MIN_HOURS
+    from marketplace.volunteering.models import ClaimStatus
+
+    moment = {"type": "string", "format": "date-time"}
+    return {
+        "Claim": {
+            "type": "object",
+            "required": ["id", "need_id", "status", "created_at"],
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "need_id": {"type": "integer", "minimum": 1},
+                "status": {"type": "string", "enum": [status.value for status in ClaimStatus]},
+                "created_at": moment,
+            },
+        },
+        "ClaimResult": {"type": "object", "required": ["claim"], "properties": {"claim": _ref("Claim")}},
+        "FamilyContact": {
+            "type": "object",
+            "description": _("The family's address and phone: only while the claim is accepted and not yet "
+                             "confirmed. Every time it is sent, the reveal is written to the audit log."),
+            "required": ["address", "phone", "settlement"],
+            "properties": {"address": _nullable({"type": "string"}), "phone": _nullable({"type": "string"}),
+                           "settlement": _nullable({"type": "string"})},
+        },
+        "MyClaim": {
+            "allOf": [
+                _ref("Claim"),
+                {
+                    "type": "object",
+                    "required": ["need_title", "settlement", "done_at", "confirmed_at", "hours", "report_note",
+                                 "contact"],
+                    "properties": {
+                        "need_title": {"type": "string"},
+                        "settlement": _nullable({"type": "string"}),
+                        "done_at": _nullable(moment),
+                        "confirmed_at": _nullable(moment),
+                        "hours": _nullable({"type": "number"}),
+                        "report_note": _nullable({"type": "string"}),
+                        "contact": _nullable(_ref("FamilyContact")),
+                    },
+                },
+            ],
+        },
+        "MyClaimList": {"type": "object", "required": ["items"],
+                        "properties": {"items": {"type": "array", "items": _ref("MyClaim")}}},
+        "ReleaseRequest": {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "maxLength": 1000}},
+        },
+        "CompleteRequest": {
+            "type": "object",
+            "required": ["hours"],
+            "properties": {
+                "hours": {"type": "number", "minimum": MIN_HOURS, "maximum": MAX_HOURS,
+                          "description": _("hours spent on the task")},
+                "note": {"type": "string", "maxLength": MAX_NOTE, "description": _("what was done")},
+            },
+        },
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    return {
+        "bearerAuth": {
+            "type": "http", "scheme": "bearer", "bearerFormat": "sw_…",
+            "description": _("A personal API token that a volunteer creates (and revokes) on their profile's "
+                             "API tokens page. A wrong or revoked token is answered with 401, whatever cookie "
+                             "is sent. No CSRF token is needed."),
+        },
+        "cookieSession": {
+            "type": "apiKey", "in": "cookie", "name": "session",
+            "description": _("The website's login session. Requests that change something must also send the "
+                             "page's CSRF token in the X-CSRFToken header."),
+        },
+    }
+
+
+def _claim_paths() -> dict[str, Any]:
+    security = [{"bearerAuth": []}, {"cookieSession": []}]
+    ok = {"content": {"application/json": {"schema": _ref("ClaimResult")}}}
+    auth_errors = {
+        "401": _error_response(_("Not logged in, or the API token is wrong or revoked")),
+        "403": _error_response(_("Only volunteers can do this")),
+    }
+    claim_errors = {
+        **auth_errors,
+        "404": _error_response(_("No claim of yours has this id")),
+        "409": _error_response(_("Not possible in the claim's current state (code illegal_transition)")),
+    }
+
+    def claim_id() -> dict:
+        return {"name": "claim_id", "in": "path", "required": True, "description": _("The claim's id"),
+                "schema": {"type": "integer", "minimum": 1}}
+
+    def body(schema: str, required: bool) -> dict:
+        return {"required": required, "content": {
+            "application/json": {"schema": _ref(schema)},
+            "application/x-www-form-urlencoded": {"schema": _ref(schema)},
+        }}
+
+    return {
+        "/needs/{need_id}/claims": {
+            "post": {
+                "operationId": "claimNeed",
+                "summary": _("Take a volunteer place of a need"),
+                "security": security,
+                "parameters": [{"name": "need_id", "in": "path", "required": True, "description": _("The need's id"),
+                                "schema": {"type": "integer", "minimum": 1}}, _language_header()],
+                "responses": {
+                    "201": {"description": _("The place is yours"), **ok},
+                    **auth_errors,
+                    "404": _error_response(_("No need has this id")),
+                    "409": _error_response(_("Refused, with a code: already_taken, already_yours, not_open, "
+                                             "no_profile, vetting_required, parent_consent_missing…")),
+                },
+            },
+        },
+        "/claims/{claim_id}/release": {
+            "post": {
+                "operationId": "releaseClaim",
+                "summary": _("Give a task back"),
+                "security": security,
+                "parameters": [claim_id(), _language_header()],
+                "requestBody": body("ReleaseRequest", False),
+                "responses": {"200": {"description": _("Released; the place is free again"), **ok}, **claim_errors},
+            },
+        },
+        "/claims/{claim_id}/complete": {
+            "post": {
+                "operationId": "completeClaim",
+                "summary": _("Report a task done"),
+                "description": _("From claimed or in progress to done; the family or the office then confirms it."),
+                "security": security,
+                "parameters": [claim_id(), _language_header()],
+                "requestBody": body("CompleteRequest", True),
+                "responses": {
+                    "200": {"description": _("Reported done"), **ok},
+                    "400": _error_response(_("Hours missing or outside 0.5–24, or the note too long")),
+                    **claim_errors,
+                },
+            },
+        },
+        "/me/claims": {
+            "get": {
+                "operationId": "listMyClaims",
+                "summary": _("My tasks, newest first"),
+                "security": security,
+                "parameters": [_language_header()],
+                "responses": {
+                    "200": {"description": _("The caller's claims"),
+                            "content": {"application/json": {"schema": _ref("MyClaimList")}}},
+                    **auth_errors,
                 },
             },
         },
@@ -219,7 +382,8 @@ def build_document(server_url: str = "/api/v1") -> dict:
             "description": _(
                 "Open requests for help that a reception office has verified. Only public fields are published: "
                 "never a family's name, phone, address, exact point or documents. Unknown or malformed query "
-                "parameters are answered with 400 and an explanation."),
+                "parameters are answered with 400 and an explanation. The volunteers' claim endpoints need a "
+                "login: a personal API token (bearerAuth) or the website's session cookie with its CSRF token."),
         },
         "servers": [{"url": server_url}],
         "paths": {
@@ -252,6 +416,8 @@ def build_document(server_url: str = "/api/v1") -> dict:
                     },
                 },
             },
+            **_claim_paths(),
         },
-        "components": {"schemas": _component_schemas()},
+        "components": {"schemas": {**_component_schemas(), **_claim_schemas()},
+                       "securitySchemes": _security_schemes()},
     }
