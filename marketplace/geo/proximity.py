@@ -60,6 +60,9 @@ def coarse_point(lat: float, lon: float) -> tuple[float, float]:
     return (round(lat, 2), round(lon, 2))
 
 
+SMALL_START_KM = 1.0
+
+
 def nearby(
     session: Session | scoped_session[Any],
     stmt: Select[Any],
@@ -76,6 +79,15 @@ def nearby(
         return []
     search = _Search(session, stmt, lat_col, lon_col, lat, lon)
     if radius_km is not None:
+        # In a dense city a 25 km circle holds thousands of rows: widen from a small circle instead, and
+        # stop as soon as `limit` rows lie within it (the same exactness argument as below).
+        if limit is not None:
+            radius = min(SMALL_START_KM, radius_km)
+            while radius < radius_km:
+                found = search.within(radius, limit)
+                if len(found) >= limit:
+                    return found
+                radius *= 4
         return search.within(radius_km, limit)
     # Why widen instead of scanning: ranking needs exact geodesic distances, which the database cannot
     # index, but a box can be. A row inside the box yet farther than the box's inscribed radius r might

@@ -1,0 +1,70 @@
+"""The family's side of volunteer tasks: who helps with its requests, and confirming what was done."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from marketplace.accounts.models import Role
+from marketplace.authz import authorize, policy
+from marketplace.extensions import db
+from marketplace.families.models import Household
+from marketplace.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.needs.models import Need
+from marketplace.roles import has_role
+from marketplace.volunteering import services
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
+from marketplace.volunteering.models import Claim, ClaimStatus
+from marketplace.volunteering.staff_views import ReasonForm
+
+bp = Blueprint("family_tasks", __name__, url_prefix="/family/tasks")
+
+FAMILY_TRANSITIONS = ("confirm", "not_done")
+SHOWN = (ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE, ClaimStatus.CONFIRMED)
+
+
+@policy("family_tasks.view")
+def can_view_family_tasks(user, _obj) -> bool:
+    return has_role(user, Role.FAMILY)
+
+
+@policy("family_tasks.decide")
+def can_decide_on_claim(user, claim) -> bool:
+    return claim is not None and has_role(user, Role.FAMILY) and claim.need.household.user_id == user.id
+
+
+@bp.route("/")
+@login_required
+def index():
+    authorize("family_tasks.view")
+    claims = db.session.scalars(
+        select(Claim).join(Need, Need.id == Claim.need_id).join(Household, Household.id == Need.household_id)
+        .where(Household.user_id == current_user.id, Claim.status.in_(SHOWN))
+        .options(joinedload(Claim.need), joinedload(Claim.volunteer)).order_by(Claim.created_at.desc())
+    ).all()
+    actions = {c.id: [t for t in CLAIM_LIFECYCLE.available(current_user, c) if t.name in FAMILY_TRANSITIONS]
+               for c in claims}
+    return render_template("volunteering_family/index.html", claims=claims, actions=actions, form=ReasonForm())
+
+
+@bp.route("/<int:claim_id>/<name>", methods=["POST"])
+@login_required
+def decide(claim_id: int, name: str):
+    claim = db.session.get(Claim, claim_id) or abort(404)
+    authorize("family_tasks.decide", claim)
+    if name not in FAMILY_TRANSITIONS:
+        abort(404)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.change_claim(claim, name, actor=current_user, reason=form.reason.data)
+    except (IllegalTransition, ReasonRequired) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("family_tasks.index")), 303
+    db.session.commit()
+    flash(_("Thank you! The volunteer has been told.") if name == "confirm" else _("Saved."), "success")
+    return redirect(url_for("family_tasks.index"))
