@@ -141,7 +141,9 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.accounts.token_views  # noqa: F401  (adds the API token pages to the accounts blueprint)
     import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
+    import marketplace.volunteering.dispatch_views  # noqa: F401  (adds the dispatch plan to the staff pages)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
+    import marketplace.volunteering.vetting_views  # noqa: F401  (adds vetting to the staff pages)
     import marketplace.volunteering.notices  # noqa: F401  (tells volunteers and families about claims)
     import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
 

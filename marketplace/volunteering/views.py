@@ -73,6 +73,12 @@ def save_profile(profile: VolunteerProfile, form: ProfileForm, place: geo.GeoPoi
     changed = [name for name, value in new.items() if getattr(profile, name) != value]
     for name in changed:
         setattr(profile, name, new[name])
+    if profile.vetting_office_id is None:
+        # The nearest office looks after this volunteer (vetting, a parent's consent) until they choose one.
+        from marketplace.families.services import nearest_office
+
+        office = nearest_office(place.latitude, place.longitude)
+        profile.vetting_office_id = office.id if office else None
     if skills != profile.skill_set:
         changed.append("skills")
         profile.skills = [s for s in profile.skills if s.skill in skills] + [
