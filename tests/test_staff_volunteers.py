@@ -90,3 +90,14 @@ def test_volunteer_accepts_an_invitation_on_the_task_page(app, client, db_sessio
     db_session.expire_all()
     assert claim.status is ClaimStatus.CLAIMED and need.slots_filled == 1
     assert need.household.address in client.get(f"/volunteer/claims/{claim.id}").get_data(as_text=True)
+
+
+def test_a_volunteer_free_more_often_ranks_first_at_the_same_distance(app, db_session):
+    need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2)
+    rarely = volunteer(db_session, "Редко", 43.25, 76.90)
+    often = volunteer(db_session, "Часто", 43.25, 76.90)
+    profile = db_session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == often.id))
+    profile.availability = 0b111111111  # Monday to Wednesday, all day
+    db_session.commit()
+    with app.test_request_context():
+        assert [s.profile.user_id for s in suggest_volunteers(need)] == [often.id, rarely.id]

@@ -71,7 +71,10 @@ def suggest_volunteers(need: Need, *, limit: int = 10) -> list[Suggestion]:
         live = int(row.live or 0) if row else 0
         done = (int(row.confirmed or 0), int(row.failed or 0)) if row else (0, 0)
         reliability = done[0] / sum(done) if sum(done) else None
-        # Kilometres first; each live task counts as 5 km more, an unreliable history up to 10 km more.
-        score = km + 5 * live + 10 * (1 - (reliability if reliability is not None else 0.8))
+        # Kilometres first; each live task counts as 5 km more, an unreliable history up to 10 km more,
+        # and few free times in the week up to 6 km more (a task's own time is agreed with the family).
+        free_times = bin(profile.availability or 0).count("1")
+        score = (km + 5 * live + 10 * (1 - (reliability if reliability is not None else 0.8))
+                 + 6 * (1 - min(free_times, 6) / 6))
         suggestions.append(Suggestion(profile, km, live, reliability, score))
     return sorted(suggestions, key=lambda s: (s.score, s.distance_km))[:limit]
