@@ -207,3 +207,17 @@ def login_as(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def race_app():
+    """An app on its own fresh database whose requests really commit: for tests with real threads."""
+    url = fresh_database("race")
+    app = make_app(url, RATELIMIT_ENABLED=False)
+    yield app
+    from marketplace.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop_database(url)

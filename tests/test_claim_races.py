@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import ON_POSTGRES, IsolatedClient, drop_database, fresh_database, login, make_app
+from tests.conftest import ON_POSTGRES, login
 from tests.factories import PASSWORD
 
 VOLUNTEERS = 50
-
-
-@pytest.fixture
-def race_app():
-    url = fresh_database("claims")
-    app = make_app(url, RATELIMIT_ENABLED=False)
-    app.test_client_class = IsolatedClient
-    yield app
-    from marketplace.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop_database(url)
 
 
 def test_fifty_volunteers_race_for_the_last_slot(race_app):
