@@ -17,6 +17,15 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def bounded_id(value) -> int | None:
+    """An id from a form or query string, or None when it cannot be one of the database's ids."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def page_number() -> int:
     """The `page` query parameter, clamped to what a list can have (bad values are page 1)."""
     page = request.args.get("page", 1, type=int) or 1

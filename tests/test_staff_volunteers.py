@@ -101,3 +101,44 @@ def test_a_volunteer_free_more_often_ranks_first_at_the_same_distance(app, db_se
     db_session.commit()
     with app.test_request_context():
         assert [s.profile.user_id for s in suggest_volunteers(need)] == [often.id, rarely.id]
+
+
+def test_in_home_task_from_the_family_form_refuses_a_minor_and_staff_set_skills(app, client, db_session):
+    from marketplace.audit.models import AuditEntry
+    from tests.factories import HouseholdFactory
+
+    household = HouseholdFactory(verified=True)
+    login(client, household.user)
+    client.post("/family/needs/new", data={
+        "category": "other", "title": "Посидеть с детьми", "description": "Нужно посидеть с младшими два часа",
+        "urgency": "normal", "volunteer_slots": "1", "volunteer_hours": "2", "volunteer_in_home": "y",
+        "action": "draft"})
+    from marketplace.needs.models import Need
+
+    need = db_session.scalar(select(Need).where(Need.title == "Посидеть с детьми"))
+    assert need.in_home is True
+    staff = UserFactory(role=Role.STAFF, office=need.office)
+    login(client, staff)
+    client.post(f"/staff/needs/{need.id}/requirements", data={"skills": ["childcare", "nonsense"], "in_home": "y"})
+    db_session.expire_all()
+    assert need.required_skills == "childcare" and need.in_home
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "need.task_requirements")) is not None
+    need.status, need.public_latitude, need.public_longitude = NeedStatus.VERIFIED, 43.24, 76.89
+    db_session.commit()
+    teen = volunteer(db_session, "Подросток", 43.25, 76.90, skills=[Skill.CHILDCARE], vetted=True, age=16)
+    with app.test_request_context():
+        try:
+            services.claim_slot(need, teen)
+            raise AssertionError("a minor took an in-home task")
+        except services.ClaimRefused as refused:
+            assert refused.code == "vetting_required"
+
+
+def test_changing_the_birth_year_resets_consent_and_vetting(client, db_session):
+    helper = volunteer(db_session, "Айдос", 43.25, 76.90, vetted=True, age=16)
+    login(client, helper)
+    client.post("/volunteer/profile", data={"birth_year": "1990", "place": "Алматы", "radius_km": "10"})
+    record = db_session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == helper.id))
+    db_session.refresh(record)
+    assert record.birth_year == 1990
+    assert record.parent_consent_at is None and record.vetting_status is VettingStatus.NOT_REQUESTED

@@ -242,6 +242,10 @@ class NeedForm(FlaskForm):
         validators=[Optional(), finite_number, NumberRange(min=0.5, max=500, message=_l("From 0.5 to 500 hours."))],
         render_kw={"inputmode": "decimal", "step": "0.5", "min": 0.5},
     )
+    volunteer_in_home = BooleanField(
+        _l("The volunteer would work inside our home"),
+        description=_l("Then only adult volunteers checked by the office can take the task."),
+    )
     evidence = MultipleFileField(
         _l("Photos or documents (optional)"),
         description=_l("E.g. a photo of the broken appliance or a doctor's prescription. Only your office sees them."),

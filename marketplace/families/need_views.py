@@ -53,6 +53,7 @@ def need_data(form: NeedForm) -> NeedData:
         goods=[GoodsLine(name, quantity, unit) for name, quantity, unit in form.goods_lines()],
         volunteer_slots=form.volunteer_slots.data or 0,
         volunteer_hours=float(form.volunteer_hours.data) if form.volunteer_hours.data is not None else None,
+        in_home=bool(form.volunteer_in_home.data),
     )
 
 
@@ -64,6 +65,7 @@ def need_form_data(need: Need) -> dict:
         "money_goal": str(need.money_goal // 100) if need.money_goal else "",
         "goods": [{"name": i.name, "quantity": i.quantity, "unit": i.unit or ""} for i in need.items],
         "volunteer_slots": need.volunteer_slots or None, "volunteer_hours": need.volunteer_hours,
+        "volunteer_in_home": need.in_home,
     }
 
 

@@ -16,11 +16,13 @@ from marketplace import audit, geo
 from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+from marketplace.lifecycle import signals
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.geo.names import normalise
 from marketplace.offices.models import Office
 
 CONSENT_VERSION = "2026-11"
+needs_transferred = signals.signal("household.needs_transferred")
 # How close two households' exact points must be to look like one address.
 SAME_ADDRESS_KM = 0.3
 SIMILAR_NAME_RATIO = 0.8
@@ -142,6 +144,8 @@ def transfer_cases(household: Household, from_office_id: int | None, *, actor) -
     ))).all()
     for flag in flags:
         flag.office_id = household.office_id
+    # Other domains (volunteer claims, pledges) move what they keep per office.
+    needs_transferred.send(household, needs=needs, office_id=household.office_id)
 
 
 def record_consent(user, *, text_shown: str, locale: str) -> ConsentRecord:

@@ -40,6 +40,7 @@ class NeedData:
     goods: list[GoodsLine] = field(default_factory=list)
     volunteer_slots: int = 0
     volunteer_hours: float | None = None
+    in_home: bool = False  # the volunteer works inside the family's home: vetted adults only
 
 
 def _check(data: NeedData) -> None:
@@ -78,6 +79,7 @@ def _apply(need: Need, data: NeedData) -> None:
     need.urgency, need.urgency_rank, need.deadline = data.urgency, URGENCY_RANK[data.urgency], data.deadline
     need.money_goal = data.money_goal or None
     need.volunteer_slots, need.volunteer_hours = data.volunteer_slots or 0, data.volunteer_hours
+    need.in_home = bool(data.in_home and need.volunteer_slots)
     need.items = [NeedItem(name=line.name.strip(), quantity=line.quantity, unit=line.unit) for line in data.goods]
 
 

@@ -17,6 +17,7 @@ from marketplace.needs.models import Need
 from marketplace.needs.services import open_needs
 from marketplace.offices.models import Office
 from marketplace.roles import is_admin, works_for
+from marketplace.requests_guard import bounded_id
 from marketplace.volunteering import services
 from marketplace.volunteering.dispatch import Slot, Volunteer, plan_dispatch
 from marketplace.volunteering.matching import LIVE, required_skills
@@ -33,7 +34,7 @@ def can_plan_dispatch(user, office) -> bool:
 
 
 def _office() -> Office:
-    office_id = request.args.get("office_id", type=int) if is_admin(current_user) else current_user.office_id
+    office_id = bounded_id(request.args.get("office_id")) if is_admin(current_user) else current_user.office_id
     office = db.session.get(Office, office_id) if office_id else None
     authorize("dispatch.plan", office)
     return office
@@ -89,15 +90,14 @@ def dispatch():
 @bp.route("/dispatch/send", methods=["POST"])
 @login_required
 def send_dispatch():
-    office = db.session.get(Office, request.form.get("office_id", type=int) or 0) or abort(404)
+    office = db.session.get(Office, bounded_id(request.form.get("office_id")) or 0) or abort(404)
     authorize("dispatch.plan", office)
     if not ReasonForm().validate_on_submit():
         abort(400)
     sent, refused = 0, 0
     for pair in request.form.getlist("pair")[:2000]:
-        try:
-            need_id, user_id = (int(x) for x in pair.split(":"))
-        except ValueError:
+        need_id, _sep, user_id = (bounded_id(x) for x in pair.partition(":"))
+        if need_id is None or user_id is None:
             continue
         need, volunteer = db.session.get(Need, need_id), db.session.get(User, user_id)
         if need is None or volunteer is None or need.office_id != office.id:

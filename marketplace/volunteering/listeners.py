@@ -1,13 +1,23 @@
 """Volunteering reacts to needs: a cancelled or expired need gives its volunteers' tasks back."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.extensions import db
+from marketplace.families.services import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.volunteering.models import Claim, ClaimStatus
 
 LIVE = (ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)
+
+
+@needs_transferred.connect
+def move_claims_with_their_needs(household, *, needs, office_id) -> None:
+    """Claims follow their needs to the family's new office (its staff confirm and revoke them)."""
+    ids = [need.id for need in needs]
+    if ids:
+        db.session.execute(update(Claim).where(Claim.need_id.in_(ids)).values(office_id=office_id)
+                           .execution_options(synchronize_session="fetch"))
 
 
 @NEED_LIFECYCLE.signal.connect

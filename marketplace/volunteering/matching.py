@@ -20,7 +20,8 @@ FAILED = (ClaimStatus.EXPIRED, ClaimStatus.REVOKED)
 
 
 def required_skills(need: Need) -> frozenset[Skill]:
-    return frozenset(Skill(s) for s in (need.required_skills or "").split(",") if s)
+    known = {s.value for s in Skill}
+    return frozenset(Skill(s.strip()) for s in (need.required_skills or "").split(",") if s.strip() in known)
 
 
 def eligible(need: Need, profile: VolunteerProfile, distance_km: float) -> bool:

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from marketplace import audit
 from marketplace.accounts.models import Role
@@ -75,8 +76,11 @@ def claim_slot(need: Need, volunteer) -> Claim:
         raise ClaimRefused(_("Sorry, every volunteer place of this request is already taken."), code="already_taken")
     db.session.refresh(need, attribute_names=["slots_filled", "status"])
     claim = Claim(need_id=need.id, volunteer_id=volunteer.id, office_id=need.office_id, status=ClaimStatus.CLAIMED)
-    db.session.add(claim)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a double tap racing itself meets the unique index
+            db.session.add(claim)
+    except IntegrityError as exc:
+        raise ClaimRefused(_("You have already taken this task."), code="already_yours") from exc
     audit.record("claim.claim", claim, actor=volunteer, object_type="claim", to_state=ClaimStatus.CLAIMED,
                  office_id=need.office_id, reason=f"need #{need.id}")
     _sync_need(need)
@@ -85,6 +89,8 @@ def claim_slot(need: Need, volunteer) -> Claim:
 
 def invite(need: Need, volunteer, *, actor) -> Claim:
     """Staff ask a volunteer to take a task; it holds no slot until the volunteer accepts."""
+    if not volunteer.is_active:
+        raise ClaimRefused(_("Only volunteers can take tasks."), code="not_a_volunteer")
     refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
     if refusal is not None:
         raise refusal
@@ -93,8 +99,11 @@ def invite(need: Need, volunteer, *, actor) -> Claim:
             Claim.status.in_((ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)))):
         raise ClaimRefused(_("This volunteer already has this task."), code="already_yours")
     claim = Claim(need_id=need.id, volunteer_id=volunteer.id, office_id=need.office_id, status=ClaimStatus.INVITED)
-    db.session.add(claim)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(claim)
+    except IntegrityError as exc:
+        raise ClaimRefused(_("This volunteer already has this task."), code="already_yours") from exc
     audit.record("claim.invite", claim, actor=actor, object_type="claim", to_state=ClaimStatus.INVITED,
                  office_id=need.office_id, reason=f"need #{need.id}")
     from marketplace.notifications import notify
@@ -106,6 +115,8 @@ def invite(need: Need, volunteer, *, actor) -> Claim:
 def accept_invitation(claim: Claim, volunteer) -> Claim:
     """The volunteer accepts: a slot is reserved exactly as for a claim, or the acceptance is refused."""
     need = db.session.get(Need, claim.need_id)
+    if not CLAIM_LIFECYCLE.can(volunteer, claim, "accept"):  # checked before a slot is taken
+        raise ClaimRefused(_("This invitation is no longer open."), code="illegal_transition")
     refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
     if refusal is not None:
         raise refusal
@@ -156,5 +167,7 @@ def family_contact_for(claim: Claim, viewer) -> dict | None:
     each reveal is audited. None for anyone else or at any other time."""
     if claim.volunteer_id != getattr(viewer, "id", None) or claim.status not in REVEALING_STATES:
         return None
+    if claim.need.status not in CLAIMABLE or claim.need.hidden_at is not None:
+        return None  # the request was closed or hidden: the address is nobody's business any more
     household = read_personal(claim.need.household, viewer, purpose=f"volunteer task, claim #{claim.id}")
     return {"address": household.address, "phone": household.phone, "settlement": household.settlement}

@@ -1,7 +1,7 @@
 """Staff pages for volunteer tasks: who works on a request, suggestions and invitations, revoking."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
+from marketplace import audit
 from marketplace.accounts.models import User
 from marketplace.authz import authorize, policy
 from marketplace.extensions import db
@@ -18,8 +19,9 @@ from marketplace.needs.models import Need
 from marketplace.roles import works_for
 from marketplace.volunteering import services
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
-from marketplace.volunteering.matching import suggest_volunteers
-from marketplace.volunteering.models import Claim
+from marketplace.volunteering.matching import required_skills, suggest_volunteers
+from marketplace.volunteering.forms import SKILL_LABELS
+from marketplace.volunteering.models import Claim, Skill
 
 bp = Blueprint("volunteering_staff", __name__, url_prefix="/staff")
 
@@ -61,8 +63,28 @@ def need_volunteers(need_id: int):
     return render_template(
         "volunteering_staff/need_volunteers.html", need=need, claims=claims, actions=actions,
         suggestions=suggest_volunteers(need) if need.slots_filled < need.volunteer_slots else [],
-        form=ReasonForm(),
+        form=ReasonForm(), skill_labels=SKILL_LABELS, required=required_skills(need),
     )
+
+
+@bp.route("/needs/<int:need_id>/requirements", methods=["POST"])
+@login_required
+def task_requirements(need_id: int):
+    """Staff say what the task asks of a volunteer: skills, and whether it is inside the home."""
+    need = need_or_404(need_id)
+    authorize("claim.manage", need)
+    if not ReasonForm().validate_on_submit():
+        abort(400)
+    known = {s.value for s in Skill}
+    skills = sorted({s for s in request.form.getlist("skills") if s in known})
+    in_home = request.form.get("in_home") == "y"
+    before = f"{need.required_skills or '-'}; in_home={need.in_home}"
+    need.required_skills, need.in_home = ",".join(skills) or None, in_home
+    audit.record("need.task_requirements", need, actor=current_user, office_id=need.office_id,
+                 reason=f"{before} → {need.required_skills or '-'}; in_home={in_home}")
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("volunteering_staff.need_volunteers", need_id=need.id))
 
 
 @bp.route("/needs/<int:need_id>/invite/<int:user_id>", methods=["POST"])

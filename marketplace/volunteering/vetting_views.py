@@ -14,6 +14,7 @@ from marketplace.authz import authorize, policy
 from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
 from marketplace.offices.models import Office
+from marketplace.requests_guard import bounded_id
 from marketplace.roles import is_admin, works_for
 from marketplace.volunteering.models import VettingStatus, VolunteerProfile
 from marketplace.volunteering.staff_views import ReasonForm, bp
@@ -30,7 +31,7 @@ def can_vet(user, profile) -> bool:
 @bp.route("/volunteers")
 @login_required
 def volunteers():
-    office_id = request.args.get("office_id", type=int) if is_admin(current_user) else current_user.office_id
+    office_id = bounded_id(request.args.get("office_id")) if is_admin(current_user) else current_user.office_id
     office = db.session.get(Office, office_id) if office_id else None
     authorize("dispatch.plan", office)
     adult_year = date.today().year - 18
@@ -57,6 +58,10 @@ def vet(profile_id: int, decision: str):
     if decision in VETTING_DECISIONS:
         if before is not VettingStatus.REQUESTED:
             flash(_("This request was already decided."), "error")
+            return redirect(url_for("volunteering_staff.volunteers")), 303
+        age = profile.age(date.today().year)
+        if decision == "vet" and (age is None or age < 18):
+            flash(_("Only adult volunteers are vetted for tasks inside a home."), "error")
             return redirect(url_for("volunteering_staff.volunteers")), 303
         profile.vetting_status = VETTING_DECISIONS[decision]
         profile.vetted_at, profile.vetted_by_id = utcnow(), current_user.id

@@ -71,8 +71,15 @@ def save_profile(profile: VolunteerProfile, form: ProfileForm, place: geo.GeoPoi
            "longitude": place.longitude, "radius_km": float(form.radius_km.data),
            "availability": vforms.availability_bits(form.availability.data)}
     changed = [name for name, value in new.items() if getattr(profile, name) != value]
+    if "birth_year" in changed and profile.id is not None and (
+            profile.parent_consent_at is not None or profile.vetting_status is not VettingStatus.NOT_REQUESTED):
+        # Consent and vetting were given for the age the office saw: a new birth year needs them again.
+        profile.parent_consent_at = profile.parent_consent_by_id = profile.parent_consent_note = None
+        profile.vetting_status, profile.vetted_at, profile.vetted_by_id = VettingStatus.NOT_REQUESTED, None, None
+        changed.append("vetting reset")
     for name in changed:
-        setattr(profile, name, new[name])
+        if name in new:
+            setattr(profile, name, new[name])
     if profile.vetting_office_id is None:
         # The nearest office looks after this volunteer (vetting, a parent's consent) until they choose one.
         from marketplace.families.services import nearest_office
