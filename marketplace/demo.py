@@ -78,13 +78,22 @@ def seed_demo() -> dict:
         DEMO_STAFF,
         lambda email, name, phone, locale: demo_account(email, "family", name, {"phone": phone, "locale": locale}),
     )
+    from marketplace.demo_volunteers import seed_demo_volunteers
+    from marketplace.families.services import nearest_office
+
+    def nearest_office_id(lat: float, lon: float) -> int | None:
+        office = nearest_office(lat, lon)
+        return office.id if office else None
+
+    volunteers = seed_demo_volunteers(
+        lambda email, name: demo_account(email, "volunteer", name, {}), nearest_office_id)
     # The families get their in-app notifications; the e-mails would only go to made-up addresses.
     discard_queued_email()
     db.session.commit()
     return {
         "offices": report.created, "users": added_users + families.accounts,
         "households": sum(families.households.values()), "needs": sum(families.needs.values()),
-        "files": families.files, "lines": families.lines(),
+        "files": families.files, "lines": [*families.lines(), f"Demo volunteers: {volunteers} profiles added."],
     }
 
 

@@ -172,3 +172,25 @@ def test_the_family_registered_twice_is_found_by_the_duplicate_finder(seeded):
     [duplicate] = possible_duplicates(by_email["family3@demo.social-window.kz"])
     assert duplicate.household is by_email["family12@demo.social-window.kz"]
     assert "phone" in duplicate.reasons and duplicate.household.status is HouseholdStatus.REJECTED
+
+
+def test_demo_volunteers_make_the_dispatch_plan_show_something(app, db_session, tmp_path):
+    from sqlalchemy import func, select
+
+    from marketplace.demo import seed_demo
+    from marketplace.offices.models import Office
+    from marketplace.volunteering.dispatch_views import build_plan
+    from marketplace.volunteering.models import VolunteerProfile
+
+    folder = app.config["UPLOAD_FOLDER"]
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    try:
+        with app.test_request_context():
+            seed_demo()
+            seed_demo()  # safe twice
+            assert db_session.scalar(select(func.count()).select_from(VolunteerProfile)) == 5
+            office = db_session.scalar(select(Office).where(Office.code == "ALA-01"))
+            plan, _needs, _profiles = build_plan(office)
+    finally:
+        app.config["UPLOAD_FOLDER"] = folder
+    assert plan.assignments, "the demo office has open volunteer places and volunteers who can take them"
