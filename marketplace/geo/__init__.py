@@ -11,7 +11,7 @@ from geopy.point import Point
 
 from .gazetteer import Gazetteer, Settlement, default_gazetteer
 from .geocoding import FallbackGeocoder, GeoPoint, UnknownPlace, build_geocoder, to_geopoint
-from .proximity import bounding_box, coarse_point, distance_km, nearby
+from .proximity import bounding_box, coarse_point, count_within, distance_km, nearby
 from .regions import REGIONS, Region, region_choices, region_name
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "geocode_or_raise",
     "init_app",
     "nearby",
+    "count_within",
     "region_choices",
     "region_name",
     "reverse_geocode",

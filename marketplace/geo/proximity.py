@@ -105,6 +105,30 @@ def nearby(
     return search.everything(limit)
 
 
+def count_within(
+    session: Session | scoped_session[Any],
+    stmt: Select[Any],
+    lat_col: ColumnElement[float] | Any,
+    lon_col: ColumnElement[float] | Any,
+    lat: float,
+    lon: float,
+    radius_km: float,
+) -> int:
+    """How many rows of stmt lie within radius_km (exact geodesic), reading only their coordinates
+    through the indexed box: the cheap sphere distance settles every row but those near the edge."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_km)
+    points = stmt.with_only_columns(lat_col, lon_col).where(
+        lat_col.between(min_lat, max_lat), lon_col.between(min_lon, max_lon))
+    count = 0
+    for row_lat, row_lon in session.execute(points):
+        approx = _sphere_km(lat, lon, row_lat, row_lon)
+        if approx * (1 + _SPHERE_SLACK) <= radius_km:
+            count += 1
+        elif approx * (1 - _SPHERE_SLACK) <= radius_km and distance_km(lat, lon, row_lat, row_lon) <= radius_km:
+            count += 1
+    return count
+
+
 def _sphere_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance on the mean sphere (haversine): about fifty times cheaper than geodesic."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

@@ -177,8 +177,11 @@ def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per
     # Rank ids only, then load the page's needs: a wide radius may hold thousands of needs.
     ids = _most_urgent_first(filtered(filters, select(Need.id)))
     if origin.radius_km is not None:
-        ranked = _nearby(ids, origin, limit=None)
-        total = len(ranked)
+        # Count from coordinates alone, then rank only as far as this page: thousands of needs may lie
+        # within a city's radius, and ranking them all would cost hundreds of milliseconds.
+        total = geo.count_within(db.session, filtered(filters, select(Need.id)), Need.public_latitude,
+                                 Need.public_longitude, origin.latitude, origin.longitude, origin.radius_km)
+        ranked = _nearby(ids, origin, limit=min(offset + per_page, total)) if offset < total else []
     else:
         total = _count(filtered(filters).where(Need.public_latitude.is_not(None), Need.public_longitude.is_not(None)))
         ranked = _nearby(ids, origin, limit=min(offset + per_page, total)) if offset < total else []
