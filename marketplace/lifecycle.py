@@ -50,13 +50,14 @@ class Transition:
 
 @dataclass
 class StateMachine:
-    """The lifecycle of one kind of object, kept in its `status` attribute."""
+    """The lifecycle of one kind of object, kept in its `status` attribute (or `status_attr`)."""
 
     object_type: str
     transitions: Iterable[Transition]
     office_of: Callable[[Any], int | None] = lambda obj: getattr(obj, "office_id", None)
     # Called after the status changed, before the audit entry: (obj, transition, actor, reason).
     on_apply: list[Callable[[Any, Transition, Any, str | None], None]] = field(default_factory=list)
+    status_attr: str = "status"
 
     def __post_init__(self) -> None:
         self.transitions = {t.name: t for t in self.transitions}
@@ -65,13 +66,16 @@ class StateMachine:
     def __getitem__(self, name: str) -> Transition:
         return self.transitions[name]
 
+    def state(self, obj: Any) -> Any:
+        return getattr(obj, self.status_attr)
+
     def allowed_from(self, state: Any) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
 
     def can(self, actor: Any, obj: Any, name: str) -> bool:
         """Whether `actor` may make transition `name` on `obj` in its current state."""
         transition = self.transitions.get(name)
-        if transition is None or obj.status not in transition.sources:
+        if transition is None or self.state(obj) not in transition.sources:
             return False
         return bool(transition.who(actor, obj))
 
@@ -83,18 +87,18 @@ class StateMachine:
         """Make the transition, audit it and signal it; raises IllegalTransition or ReasonRequired."""
         transition = self.transitions.get(name)
         if transition is None:
-            raise IllegalTransition(str(_l("This action does not exist.")), transition=name, state=obj.status)
-        if obj.status not in transition.sources:
+            raise IllegalTransition(str(_l("This action does not exist.")), transition=name, state=self.state(obj))
+        if self.state(obj) not in transition.sources:
             raise IllegalTransition(
                 str(_l("This cannot be done now: the request has already moved on. Reload the page.")),
-                transition=name, state=obj.status,
+                transition=name, state=self.state(obj),
             )
         if not transition.who(actor, obj):
-            raise IllegalTransition(str(_l("You are not allowed to do this.")), transition=name, state=obj.status)
+            raise IllegalTransition(str(_l("You are not allowed to do this.")), transition=name, state=self.state(obj))
         reason = (reason or "").strip() or None
         if transition.reason_required and not reason:
             raise ReasonRequired(str(_l("Please give a reason.")))
-        before = obj.status
+        before = self.state(obj)
         self._compare_and_set(obj, before, transition)
         for hook in self.on_apply:
             hook(obj, transition, actor, reason)
@@ -111,16 +115,17 @@ class StateMachine:
         model = type(obj)
         session = object_session(obj)
         if session is None or obj.id is None:  # not stored yet: nobody else can see it
-            obj.status = transition.target
+            setattr(obj, self.status_attr, transition.target)
             return
         result = session.execute(
-            update(model).where(model.id == obj.id, model.status == before).values(status=transition.target)
+            update(model).where(model.id == obj.id, getattr(model, self.status_attr) == before)
+            .values({self.status_attr: transition.target})
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            session.refresh(obj, attribute_names=["status"])
+            session.refresh(obj, attribute_names=[self.status_attr])
             raise IllegalTransition(
                 str(_l("This cannot be done now: the request has already moved on. Reload the page.")),
-                transition=transition.name, state=obj.status,
+                transition=transition.name, state=self.state(obj),
             )
-        set_committed_value(obj, "status", transition.target)
+        set_committed_value(obj, self.status_attr, transition.target)

@@ -62,3 +62,20 @@ def test_vetting_and_parent_consent(client, db_session):
     assert adult.vetting_status is VettingStatus.VETTED and teen.parent_consent_at is not None
     actions = set(db_session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "volunteer")))
     assert {"volunteer.vet", "volunteer.parent_consent"} <= actions
+
+
+def test_vetting_lifecycle_table(app, db_session):
+    from marketplace.volunteering.lifecycle import VETTING_LIFECYCLE
+
+    office, other = OfficeFactory(), OfficeFactory()
+    adult = profile(db_session, office, 43.25, 76.9, status=VettingStatus.REQUESTED)
+    teen = profile(db_session, office, 43.25, 76.9, age=16, status=VettingStatus.REQUESTED)
+    staff, elsewhere = UserFactory(role=Role.STAFF, office=office), UserFactory(role=Role.STAFF, office=other)
+    with app.test_request_context():
+        assert VETTING_LIFECYCLE.can(staff, adult, "vet") and VETTING_LIFECYCLE.can(staff, adult, "refuse")
+        assert not VETTING_LIFECYCLE.can(elsewhere, adult, "vet")
+        assert not VETTING_LIFECYCLE.can(staff, teen, "vet")  # a minor never goes into a home
+        assert VETTING_LIFECYCLE.can(staff, teen, "refuse")
+        assert not VETTING_LIFECYCLE.can(adult.user, adult, "vet")
+        assert not VETTING_LIFECYCLE.can(adult.user, adult, "request")  # already requested
+        assert VETTING_LIFECYCLE.can(adult.user, adult, "reset")

@@ -82,7 +82,7 @@ def test_asking_to_be_vetted_goes_to_the_nearest_office(client, db_session, logi
     profile = services.profile_of(volunteer_user)
     db_session.refresh(profile)
     assert profile.vetting_status is VettingStatus.REQUESTED and profile.vetting_office_id is not None
-    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "volunteer.vetting_request")) is not None
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "volunteer.request")) is not None
 
 
 def test_a_minor_sees_that_parent_consent_is_missing(client, db_session, login_as, volunteer_user):

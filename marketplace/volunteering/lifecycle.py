@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.dbtypes import utcnow
 from marketplace.lifecycle import StateMachine, Transition
 from marketplace.roles import is_authenticated, works_for
-from marketplace.volunteering.models import Claim, ClaimStatus as S
+from marketplace.volunteering.models import Claim, ClaimStatus as S, VettingStatus as V, VolunteerProfile
 
 
 def is_volunteer(actor, claim: Claim) -> bool:
@@ -65,3 +65,40 @@ CLAIM_LIFECYCLE = StateMachine(
 
 # Leaving these states gives the slot back to the need.
 FREES_SLOT = {"release", "expire", "revoke"}
+
+
+def is_profile_owner(actor, profile: VolunteerProfile) -> bool:
+    return is_authenticated(actor) and profile.user_id == actor.id
+
+
+def office_vets_adults(actor, profile: VolunteerProfile) -> bool:
+    """Staff of the office asked vet only adults: a minor never goes into a family's home."""
+    from datetime import date
+
+    age = profile.age(date.today().year)
+    return works_for(actor, profile.vetting_office_id) and age is not None and age >= 18
+
+
+def _record_vetting(profile: VolunteerProfile, transition: Transition, actor, reason: str | None) -> None:
+    if transition.target in (V.VETTED, V.REFUSED):
+        profile.vetted_at, profile.vetted_by_id = utcnow(), getattr(actor, "id", None)
+    elif transition.target is V.NOT_REQUESTED:
+        profile.vetted_at = profile.vetted_by_id = None
+
+
+VETTING_LIFECYCLE = StateMachine(
+    "volunteer",
+    [
+        Transition("request", frozenset({V.NOT_REQUESTED, V.REFUSED}), V.REQUESTED, is_profile_owner,
+                   label=_l("Ask to be vetted")),
+        Transition("vet", frozenset({V.REQUESTED}), V.VETTED, office_vets_adults, label=_l("Vet")),
+        Transition("refuse", frozenset({V.REQUESTED}), V.REFUSED,
+                   lambda actor, profile: works_for(actor, profile.vetting_office_id), label=_l("Refuse")),
+        # The age the office saw has changed: vetting starts again.
+        Transition("reset", frozenset({V.REQUESTED, V.VETTED, V.REFUSED}), V.NOT_REQUESTED, is_profile_owner,
+                   label=_l("Reset")),
+    ],
+    office_of=lambda profile: profile.vetting_office_id,
+    on_apply=[_record_vetting],
+    status_attr="vetting_status",
+)

@@ -16,10 +16,12 @@ from marketplace.extensions import db
 from marketplace.offices.models import Office
 from marketplace.requests_guard import bounded_id
 from marketplace.roles import is_admin, works_for
+from marketplace.lifecycle import IllegalTransition
+from marketplace.volunteering.lifecycle import VETTING_LIFECYCLE
 from marketplace.volunteering.models import VettingStatus, VolunteerProfile
 from marketplace.volunteering.staff_views import ReasonForm, bp
 
-VETTING_DECISIONS = {"vet": VettingStatus.VETTED, "refuse": VettingStatus.REFUSED}
+VETTING_DECISIONS = ("vet", "refuse")
 
 
 @policy("volunteer.vet")
@@ -54,20 +56,17 @@ def vet(profile_id: int, decision: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    before = profile.vetting_status
     if decision in VETTING_DECISIONS:
-        if before is not VettingStatus.REQUESTED:
-            flash(_("This request was already decided."), "error")
-            return redirect(url_for("volunteering_staff.volunteers")), 303
         age = profile.age(date.today().year)
         if decision == "vet" and (age is None or age < 18):
             flash(_("Only adult volunteers are vetted for tasks inside a home."), "error")
             return redirect(url_for("volunteering_staff.volunteers")), 303
-        profile.vetting_status = VETTING_DECISIONS[decision]
-        profile.vetted_at, profile.vetted_by_id = utcnow(), current_user.id
-        audit.record(f"volunteer.{decision}", profile, actor=current_user, object_type="volunteer",
-                     from_state=before, to_state=profile.vetting_status, reason=form.reason.data or None,
-                     office_id=profile.vetting_office_id)
+        try:
+            VETTING_LIFECYCLE.apply(profile, decision, actor=current_user, reason=form.reason.data)
+        except IllegalTransition:
+            db.session.rollback()
+            flash(_("This request was already decided."), "error")
+            return redirect(url_for("volunteering_staff.volunteers")), 303
     elif decision == "parent_consent":
         if not (form.reason.data or "").strip():
             flash(_("Write down how the consent was given (e.g. a signed form, the parent's name)."), "error")

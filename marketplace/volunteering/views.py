@@ -21,7 +21,7 @@ from marketplace.offices.models import Office
 from marketplace.roles import has_role
 from marketplace.volunteering import forms as vforms
 from marketplace.volunteering.forms import ActionForm, ProfileForm, ReportForm, VettingForm
-from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, VETTING_LIFECYCLE
 from marketplace.volunteering.models import (
     Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill,
 )
@@ -75,7 +75,8 @@ def save_profile(profile: VolunteerProfile, form: ProfileForm, place: geo.GeoPoi
             profile.parent_consent_at is not None or profile.vetting_status is not VettingStatus.NOT_REQUESTED):
         # Consent and vetting were given for the age the office saw: a new birth year needs them again.
         profile.parent_consent_at = profile.parent_consent_by_id = profile.parent_consent_note = None
-        profile.vetting_status, profile.vetted_at, profile.vetted_by_id = VettingStatus.NOT_REQUESTED, None, None
+        if profile.vetting_status is not VettingStatus.NOT_REQUESTED:
+            VETTING_LIFECYCLE.apply(profile, "reset", actor=current_user, reason="birth year changed")
         changed.append("vetting reset")
     for name in changed:
         if name in new:
@@ -156,10 +157,8 @@ def request_vetting():
     if office is None or not office.is_active:
         flash(_("Please choose an office from the list."), "error")
         return redirect(url_for(".profile"))
-    before = record.vetting_status
-    record.vetting_status, record.vetting_office_id = VettingStatus.REQUESTED, office.id
-    audit.record("volunteer.vetting_request", record, actor=current_user, object_type="volunteer_profile",
-                 from_state=before, to_state=VettingStatus.REQUESTED, office_id=office.id)
+    record.vetting_office_id = office.id
+    VETTING_LIFECYCLE.apply(record, "request", actor=current_user)
     db.session.commit()
     flash(_("Your request was sent to %(office)s. They will contact you.", office=office.name), "success")
     return redirect(url_for(".profile"))
