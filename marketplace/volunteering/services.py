@@ -2,6 +2,7 @@
 concurrency, because a slot is taken by one conditional UPDATE whose row count says who got it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
@@ -11,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import audit
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
-from marketplace.families.services import read_personal
+from marketplace.families.services import nearest_office, read_personal
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.needs.services import is_public
-from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, FREES_SLOT
-from marketplace.volunteering.models import HOLDING_STATES, Claim, ClaimStatus, VolunteerProfile
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, FREES_SLOT, VETTING_LIFECYCLE
+from marketplace.volunteering.models import (
+    HOLDING_STATES, Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill,
+)
 
 ADULT_AGE = 18
 CLAIMABLE = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)
@@ -30,6 +33,49 @@ class ClaimRefused(ValueError):
     def __init__(self, message: str, *, code: str):
         super().__init__(message)
         self.code = code
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    birth_year: int
+    settlement: str
+    latitude: float
+    longitude: float
+    radius_km: float
+    availability: int
+    skills: frozenset[Skill]
+
+
+def save_profile(profile: VolunteerProfile, data: ProfileData, *, actor) -> list[str]:
+    """Store a volunteer's profile; audits the names of the changed fields (never the values).
+
+    A new birth year resets a parent's consent and the vetting: both were given for the age the office saw.
+    """
+    new = {"birth_year": data.birth_year, "settlement": data.settlement, "latitude": data.latitude,
+           "longitude": data.longitude, "radius_km": data.radius_km, "availability": data.availability}
+    changed = [name for name, value in new.items() if getattr(profile, name) != value]
+    if "birth_year" in changed and profile.id is not None and (
+            profile.parent_consent_at is not None or profile.vetting_status is not VettingStatus.NOT_REQUESTED):
+        profile.parent_consent_at = profile.parent_consent_by_id = profile.parent_consent_note = None
+        if profile.vetting_status is not VettingStatus.NOT_REQUESTED:
+            VETTING_LIFECYCLE.apply(profile, "reset", actor=actor, reason="birth year changed")
+        changed.append("vetting reset")
+    for name in changed:
+        if name in new:
+            setattr(profile, name, new[name])
+    if profile.vetting_office_id is None:
+        # The nearest office looks after this volunteer (vetting, a parent's consent) until they choose one.
+        office = nearest_office(data.latitude, data.longitude)
+        profile.vetting_office_id = office.id if office else None
+    if data.skills != profile.skill_set:
+        changed.append("skills")
+        profile.skills = [s for s in profile.skills if s.skill in data.skills] + [
+            VolunteerSkill(skill=skill) for skill in sorted(data.skills - profile.skill_set, key=lambda s: s.value)]
+    if changed:
+        db.session.flush()
+        audit.record("volunteer.profile_save", profile, actor=actor, object_type="volunteer_profile",
+                     reason="changed: " + ", ".join(changed))
+    return changed
 
 
 def profile_of(user) -> VolunteerProfile | None:

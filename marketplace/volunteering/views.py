@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace import audit, geo
+from marketplace import geo
 from marketplace.accounts.models import Role
 from marketplace.authz import authorize, policy
 from marketplace.extensions import db
@@ -23,10 +23,11 @@ from marketplace.volunteering import forms as vforms
 from marketplace.volunteering.forms import ActionForm, ProfileForm, ReportForm, VettingForm
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, VETTING_LIFECYCLE
 from marketplace.volunteering.models import (
-    Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill,
+    Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile,
 )
 from marketplace.volunteering.near import LIVE, required_skills, tasks_near
 from marketplace.volunteering.services import (
+    ProfileData, save_profile,
     ADULT_AGE, ClaimRefused, accept_invitation, change_claim, claim_slot, family_contact_for, profile_of,
 )
 
@@ -64,40 +65,6 @@ def open_offices() -> list[Office]:
 # --- profile -------------------------------------------------------------------------------------
 
 
-def save_profile(profile: VolunteerProfile, form: ProfileForm, place: geo.GeoPoint) -> list[str]:
-    """Store the form on the profile; audits the names of the changed fields (never the values)."""
-    skills = {Skill(value) for value in form.skills.data}
-    new = {"birth_year": form.birth_year.data, "settlement": form.place.data.strip(), "latitude": place.latitude,
-           "longitude": place.longitude, "radius_km": float(form.radius_km.data),
-           "availability": vforms.availability_bits(form.availability.data)}
-    changed = [name for name, value in new.items() if getattr(profile, name) != value]
-    if "birth_year" in changed and profile.id is not None and (
-            profile.parent_consent_at is not None or profile.vetting_status is not VettingStatus.NOT_REQUESTED):
-        # Consent and vetting were given for the age the office saw: a new birth year needs them again.
-        profile.parent_consent_at = profile.parent_consent_by_id = profile.parent_consent_note = None
-        if profile.vetting_status is not VettingStatus.NOT_REQUESTED:
-            VETTING_LIFECYCLE.apply(profile, "reset", actor=current_user, reason="birth year changed")
-        changed.append("vetting reset")
-    for name in changed:
-        if name in new:
-            setattr(profile, name, new[name])
-    if profile.vetting_office_id is None:
-        # The nearest office looks after this volunteer (vetting, a parent's consent) until they choose one.
-        from marketplace.families.services import nearest_office
-
-        office = nearest_office(place.latitude, place.longitude)
-        profile.vetting_office_id = office.id if office else None
-    if skills != profile.skill_set:
-        changed.append("skills")
-        profile.skills = [s for s in profile.skills if s.skill in skills] + [
-            VolunteerSkill(skill=skill) for skill in sorted(skills - profile.skill_set, key=lambda s: s.value)]
-    if changed:
-        db.session.flush()
-        audit.record("volunteer.profile_save", profile, actor=current_user, object_type="volunteer_profile",
-                     reason="changed: " + ", ".join(changed))
-    return changed
-
-
 def render_profile(profile: VolunteerProfile | None, form: ProfileForm, status: int = 200):
     age = profile.age(date.today().year) if profile else None
     offices = open_offices()
@@ -133,7 +100,11 @@ def profile():
     if record is None:
         record = VolunteerProfile(user_id=current_user.id, availability=0, radius_km=10.0)
         db.session.add(record)
-    changed = save_profile(record, form, place)
+    changed = save_profile(record, ProfileData(
+        birth_year=form.birth_year.data, settlement=form.place.data.strip(), latitude=place.latitude,
+        longitude=place.longitude, radius_km=float(form.radius_km.data),
+        availability=vforms.availability_bits(form.availability.data),
+        skills=frozenset(Skill(value) for value in form.skills.data)), actor=current_user)
     db.session.commit()
     flash(_("Saved.") if changed else _("Nothing has changed."), "success")
     return redirect(url_for(".profile"))

@@ -62,4 +62,4 @@ def test_family_posts_staff_verify_public_sees_without_personal_data(phones, tmp
     for value in PRIVATE:
         assert value not in html, f"{value!r} leaked on the public need page"
     assert "/files/" not in html  # evidence stays private
-    assert visitor.goto(f"/files/1").status in (302, 403, 404) or "/login" in visitor.url
+    assert visitor.goto("/files/1").status in (302, 403, 404) or "/login" in visitor.url
