@@ -22,6 +22,7 @@ translations: $(VENV)/.installed
 run: install
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask seed-demo
+	$(VENV)/bin/flask analyze-db
 	$(VENV)/bin/flask run --host 127.0.0.1 --port $${PORT:-5000}
 
 test: install

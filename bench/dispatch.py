@@ -18,6 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+from scipy.optimize import linear_sum_assignment  # noqa: E402
+
 from marketplace.geo.gazetteer import default_gazetteer  # noqa: E402
 from marketplace.volunteering import dispatch  # noqa: E402
 from marketplace.volunteering.dispatch import Slot, Volunteer, greedy_plan, plan_dispatch  # noqa: E402
@@ -67,6 +70,29 @@ def best_of(repeat: int, fn, *args):
     return best, result
 
 
+def cheapest_filling(slots: list[Slot], volunteers: list[Volunteer], count: int) -> float:
+    """Total km of the cheapest plan filling exactly `count` slots (count ≤ the most that can be filled).
+
+    Every slot also gets len(slots) - count free columns to "skip" into: a full assignment of the slots
+    then skips at most that many, and since a skip costs nothing while any trip costs something, the
+    optimum skips exactly that many and fills `count` slots at the least total distance.
+    """
+    rows, vols, km = dispatch._eligible_pairs(slots, volunteers)
+    seats = dispatch._seats(volunteers)
+    first_seat = np.concatenate(([0], np.cumsum(dispatch._capacities(volunteers))))
+    per_pair = first_seat[vols + 1] - first_seat[vols]
+    cols = np.repeat(first_seat[vols], per_pair) + dispatch._ranges(per_pair)
+    impossible = float(km.sum()) * 10 + 1.0
+    cost = np.full((len(slots), len(seats) + len(slots) - count), impossible)
+    cost[np.repeat(rows, per_pair), cols] = np.repeat(km, per_pair)
+    cost[:, len(seats):] = 0.0
+    chosen_rows, chosen_cols = linear_sum_assignment(cost)
+    picked = cost[chosen_rows, chosen_cols]
+    real = chosen_cols < len(seats)
+    assert int(real.sum()) == count and (picked < impossible).all(), "count is more than can be filled"
+    return float(picked[real].sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=1000)
@@ -108,12 +134,12 @@ def main() -> None:
         print(f"mean km per assigned slot: {plan.total_km / max(1, len(plan.assignments)):.2f} "
               f"vs greedy {greedy.total_km / max(1, len(greedy.assignments)):.2f}; "
               f"{len(both)} slots filled by both")
-    # Like for like: the optimal plan for exactly the slots greedy filled (it can fill them all, since
-    # greedy did) must never travel farther than greedy did for them.
-    filled = {a.slot for a in greedy.assignments}
-    same = plan_dispatch([s for s in slots if s.key in filled], volunteers)
-    print(f"on greedy's own {len(filled)} slots: optimal assigns {len(same.assignments)}, "
-          f"total {same.total_km:.1f} km vs greedy {greedy.total_km:.1f} km = {same.total_km / greedy.total_km:.2f}×")
+    # Like for like: of all plans that fill exactly as many slots as greedy, the cheapest (the same
+    # eligible edges, solved with one free "skip" column per slot greedy left empty). The site's plan
+    # fills more slots than that; filling a slot matters more to a family than a few km to a volunteer.
+    cheapest = cheapest_filling(slots, volunteers, len(greedy.assignments))
+    print(f"cheapest plan filling greedy's {len(greedy.assignments)} slots: {cheapest:.1f} km vs greedy "
+          f"{greedy.total_km:.1f} km = {cheapest / greedy.total_km:.2f}× (never above 1.00)")
     print(f"plan time target < 200 ms: {'met' if plan_s < 0.2 else 'NOT met'}; "
           f"plan time vs greedy: {plan_s / greedy_s:.2f}×")
 
