@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.needs.views import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
+    from marketplace.pledges.webhooks import bp as payments_bp
     from marketplace.volunteering.family_views import bp as family_tasks_bp
     from marketplace.volunteering.staff_views import bp as volunteering_staff_bp
     from marketplace.volunteering.views import bp as volunteering_bp
@@ -146,9 +147,12 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.volunteering.vetting_views  # noqa: F401  (adds vetting to the staff pages)
     import marketplace.volunteering.notices  # noqa: F401  (tells volunteers and families about claims)
     import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
+    import marketplace.pledges.listeners  # noqa: F401  (a closed need settles its pledges)
+    import marketplace.pledges.notices  # noqa: F401  (tells patrons about their pledges)
+    import marketplace.pledges.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
-               notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp, family_tasks_bp):
+               notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp, family_tasks_bp, payments_bp):
         app.register_blueprint(bp)
 
 

@@ -52,6 +52,7 @@ def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
     from marketplace.needs.cli import expire_needs_command
     from marketplace.offices.cli import offices_cli
+    from marketplace.pledges.cli import sweep_pledges_command
     from marketplace.volunteering.cli import expire_claims_command
 
     app.cli.add_command(create_admin_command)
@@ -60,3 +61,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_needs_command)
     app.cli.add_command(expire_claims_command)
     app.cli.add_command(analyze_db_command)
+    app.cli.add_command(sweep_pledges_command)

@@ -105,6 +105,14 @@ class Config:
     # The site's address, for links in e-mails sent outside a request (jobs, CLI).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
+    # Card payments (Stripe Checkout). With no secret key money pledges wait for a transfer staff confirm.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # only to point the library at a test server
+    CHECKOUT_MINUTES = _int("CHECKOUT_MINUTES", 30)  # Stripe's shortest Checkout Session life
+    PLEDGE_TRANSFER_DAYS = _int("PLEDGE_TRANSFER_DAYS", 14)
+    PLEDGES_PER_PAGE = _int("PLEDGES_PER_PAGE", 50)
+
     NEEDS_PER_PAGE = _int("NEEDS_PER_PAGE", 20)
     CLAIM_STALE_DAYS = _int("CLAIM_STALE_DAYS", 7)
     OFFICES_PER_PAGE = _int("OFFICES_PER_PAGE", 20)
@@ -124,6 +132,9 @@ class TestingConfig(Config):
     MAIL_SUPPRESS_SEND = True
     RATELIMIT_STORAGE_URI = "memory://"
     GEOCODER = "offline"
+    STRIPE_SECRET_KEY = ""  # tests that take cards point the app at the fake Stripe server themselves
+    STRIPE_WEBHOOK_SECRET = ""
+    STRIPE_API_BASE = ""
 
 
 def config_for(name: str | None) -> type[Config]:

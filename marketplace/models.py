@@ -8,3 +8,4 @@ from marketplace.moderation.models import Flag, FlagStatus, FlagTarget  # noqa: 
 from marketplace.needs.models import Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.volunteering.models import ApiToken, Claim, ClaimStatus, Skill, VolunteerProfile, VolunteerSkill  # noqa: F401
+from marketplace.pledges.models import PatronProfile, PaymentEvent, Pledge, PledgeStatus  # noqa: F401

@@ -70,6 +70,9 @@ class Need(db.Model):
     # What it takes: money in KZT minor units (tiyn), goods lines, volunteer slots, or a mix.
     money_goal: Mapped[int | None] = mapped_column(Integer)
     money_raised: Mapped[int] = mapped_column(Integer, default=0)
+    # Held by pledges not yet paid (an open card checkout, a transfer staff have still to confirm):
+    # raised plus reserved never exceeds the goal, so no two patrons can pay for the same tenge.
+    money_reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     volunteer_slots: Mapped[int] = mapped_column(Integer, default=0)
     volunteer_hours: Mapped[float | None] = mapped_column(Numeric(5, 1, asdecimal=False))
     slots_filled: Mapped[int] = mapped_column(Integer, default=0)
@@ -84,6 +87,10 @@ class Need(db.Model):
     public_longitude: Mapped[float | None] = mapped_column(Float)
     status_reason: Mapped[str | None] = mapped_column(String(1000))
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # Proof of delivery for the patrons who gave: a photo staff took (re-encoded, EXIF stripped) showing
+    # what was delivered, never the family.
+    outcome_photo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="SET NULL", use_alter=True, name="fk_needs_outcome_photo_id_stored_files"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -107,6 +114,8 @@ class Need(db.Model):
     __table_args__ = (
         CheckConstraint("money_goal IS NULL OR money_goal > 0", name="money_goal_positive"),
         CheckConstraint("money_raised >= 0", name="money_raised_not_negative"),
+        CheckConstraint("money_reserved >= 0 AND (money_goal IS NULL OR money_raised + money_reserved <= money_goal)",
+                        name="money_within_goal"),
         CheckConstraint("volunteer_slots >= 0 AND slots_filled >= 0 AND slots_filled <= volunteer_slots",
                         name="slots_within_bounds"),
         # The public catalogue narrows on these before ranking by exact distance.
@@ -132,6 +141,11 @@ class Need(db.Model):
         return max(0, (self.money_goal or 0) - self.money_raised)
 
     @property
+    def money_open(self) -> int:
+        """What a new pledge may still promise: the goal less what is paid and what is reserved."""
+        return max(0, (self.money_goal or 0) - self.money_raised - self.money_reserved)
+
+    @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 
@@ -149,6 +163,7 @@ class NeedItem(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     quantity: Mapped[int] = mapped_column(Integer)
     quantity_pledged: Mapped[int] = mapped_column(Integer, default=0)
+    quantity_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unit: Mapped[str | None] = mapped_column(String(20))
 
     need: Mapped[Need] = relationship(back_populates="items")
@@ -156,6 +171,8 @@ class NeedItem(db.Model):
     __table_args__ = (
         CheckConstraint("quantity > 0 AND quantity_pledged >= 0 AND quantity_pledged <= quantity",
                         name="quantity_within_bounds"),
+        CheckConstraint("quantity_received >= 0 AND quantity_received <= quantity_pledged",
+                        name="received_within_pledged"),
     )
 
     @property

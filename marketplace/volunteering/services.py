@@ -14,6 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.families.services import nearest_office, read_personal
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.needs.progress import sync_progress
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.needs.services import is_public
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, FREES_SLOT, VETTING_LIFECYCLE
@@ -197,10 +198,7 @@ def change_claim(claim: Claim, transition: str, *, actor, reason: str | None = N
 def _sync_need(need: Need) -> None:
     """The claims drive the need: every slot taken → in progress; a slot free again → open;
     every slot confirmed (and nothing else asked) → fulfilled."""
-    if need.status is NeedStatus.VERIFIED and need.volunteer_slots and need.slots_filled >= need.volunteer_slots:
-        NEED_LIFECYCLE.apply(need, "start", actor=None, reason="every volunteer place is taken")
-    elif need.status is NeedStatus.IN_PROGRESS and need.slots_filled < need.volunteer_slots:
-        NEED_LIFECYCLE.apply(need, "reopen", actor=None, reason="a volunteer place is free again")
+    sync_progress(need)
     if need.status is NeedStatus.IN_PROGRESS and not need.money_goal and not need.items:
         confirmed = db.session.scalar(select(func.count()).select_from(Claim).where(
             Claim.need_id == need.id, Claim.status == ClaimStatus.CONFIRMED))

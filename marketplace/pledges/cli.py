@@ -1,0 +1,18 @@
+"""`flask sweep-pledges`: what the payment webhooks missed (run every few minutes from cron)."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from marketplace.extensions import db
+
+
+@click.command("sweep-pledges")
+@with_appcontext
+def sweep_pledges_command() -> None:
+    """Release expired card checkouts, lapse transfers that never came, retry refunds."""
+    from marketplace.pledges.services import sweep
+
+    counts = sweep()
+    db.session.commit()
+    click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))

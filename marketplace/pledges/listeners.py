@@ -1,0 +1,20 @@
+"""Pledges react to their need: a closed need settles its pledges; a fulfilled one marks its money delivered."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus
+
+
+@NEED_LIFECYCLE.signal.connect
+def settle_pledges_of_need(need, *, transition, actor, reason, before) -> None:
+    from marketplace.pledges.services import change_pledge, settle_closed_need
+
+    if transition.name in ("cancel", "expire"):
+        settle_closed_need(need, why=reason or f"the request was {transition.target.value}")
+    elif transition.name == "fulfil":
+        for pledge in db.session.scalars(select(Pledge).where(
+                Pledge.need_id == need.id, Pledge.kind == PledgeKind.MONEY, Pledge.status == PledgeStatus.PAID)):
+            change_pledge(pledge, "deliver", actor=None, reason="the request was fulfilled")

@@ -1,0 +1,21 @@
+"""What patrons are told when their pledge changes."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.notifications import register_message
+
+register_message("pledge.paid", _l("Thank you: your payment arrived"),
+                 _l("Your payment of %(amount)s for “%(title)s” arrived. Your receipt number is %(receipt)s."))
+register_message("pledge.refunded", _l("Your payment was returned"),
+                 _l("Your payment of %(amount)s for “%(title)s” was returned to you. %(reason)s"))
+register_message("pledge.redirected", _l("Your gift went to a similar request"),
+                 _l("The request “%(title)s” was closed (%(reason)s). As you allowed, your %(amount)s went to a "
+                    "similar request of the same office: “%(target)s”."))
+register_message("pledge.cancelled", _l("Your pledge was cancelled"),
+                 _l("Your pledge of %(amount)s for “%(title)s” was cancelled: %(reason)s"))
+register_message("pledge.lapsed", _l("Your pledge lapsed"),
+                 _l("No transfer for your pledge of %(amount)s to “%(title)s” arrived in time, so the amount is "
+                    "free for others again. You are welcome to pledge again."))
+register_message("pledge.delivered", _l("Your goods arrived"),
+                 _l("The goods you pledged for “%(title)s” were received. Thank you!"))
