@@ -131,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.needs.views import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
+    from marketplace.pledges.staff_views import bp as pledges_staff_bp
+    from marketplace.pledges.views import bp as pledges_bp
     from marketplace.pledges.webhooks import bp as payments_bp
     from marketplace.volunteering.family_views import bp as family_tasks_bp
     from marketplace.volunteering.staff_views import bp as volunteering_staff_bp
@@ -152,7 +154,8 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.pledges.policies  # noqa: F401  (registers the policies)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
-               notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp, family_tasks_bp, payments_bp):
+               notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp, family_tasks_bp, payments_bp,
+               pledges_bp, pledges_staff_bp):
         app.register_blueprint(bp)
 
 
