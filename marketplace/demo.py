@@ -87,13 +87,17 @@ def seed_demo() -> dict:
 
     volunteers = seed_demo_volunteers(
         lambda email, name: demo_account(email, "volunteer", name, {}), nearest_office_id)
+    from marketplace.demo_pledges import seed_demo_pledges
+
+    pledges = seed_demo_pledges()
     # The families get their in-app notifications; the e-mails would only go to made-up addresses.
     discard_queued_email()
     db.session.commit()
     return {
         "offices": report.created, "users": added_users + families.accounts,
         "households": sum(families.households.values()), "needs": sum(families.needs.values()),
-        "files": families.files, "lines": [*families.lines(), f"Demo volunteers: {volunteers} profiles added."],
+        "files": families.files, "lines": [*families.lines(), f"Demo volunteers: {volunteers} profiles added.",
+                  f"Demo pledges: {pledges} added."],
     }
 
 
