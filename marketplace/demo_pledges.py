@@ -37,11 +37,11 @@ def seed_demo_pledges() -> int:
     try:
         if money:
             need = money[0]
-            paid = pledge_money(need, company, amount=min(need.money_open, 30_000_00), allow_redirect=True)
+            paid = pledge_money(need, company, amount=min(need.money_open, 30_000_00), allow_redirect=True, card=False)
             change_pledge(paid, "confirm_transfer", actor=staff, reason="bank transfer received (demo)")
             added += 1
             if need.money_open >= 10_000_00:
-                pledge_money(need, patron, amount=10_000_00, anonymous=True)  # awaiting transfer
+                pledge_money(need, patron, amount=10_000_00, anonymous=True, card=False)  # awaiting transfer
                 added += 1
         if goods:
             need = goods[0]

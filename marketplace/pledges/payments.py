@@ -51,8 +51,12 @@ def create_checkout(*, pledge_id: int, need_id: int, amount: int, title: str, ex
     return _call(_client().v1.checkout.sessions.create, params, key=f"pledge-{pledge_id}-checkout")
 
 
-def retrieve_checkout(session_id: str) -> stripe.checkout.Session:
-    return _call(lambda params, options: _client().v1.checkout.sessions.retrieve(session_id, params, options), {})
+def retrieve_checkout(session_id: str) -> dict:
+    """The Checkout Session as a plain dict (the sweep reads it with `.get`)."""
+    # Fix: since stripe-python 13 a StripeObject is no longer a dict (`.get` raises AttributeError), and
+    # the services read provider objects as dicts; hand them a plain, recursive copy.
+    session = _call(lambda params, options: _client().v1.checkout.sessions.retrieve(session_id, params, options), {})
+    return session.to_dict()
 
 
 def expire_checkout(session_id: str) -> stripe.checkout.Session | None:
@@ -70,13 +74,15 @@ def refund(*, pledge_id: int, payment_intent_id: str, amount: int) -> stripe.Ref
     return _call(_client().v1.refunds.create, params, key=f"pledge-{pledge_id}-refund")
 
 
-def verify_event(payload: bytes, signature: str | None) -> stripe.Event:
-    """The event if the signature over the raw body is Stripe's; raises ValueError or
+def verify_event(payload: bytes, signature: str | None) -> dict:
+    """The event, as a plain dict, if the signature over the raw body is Stripe's; raises ValueError or
     stripe.SignatureVerificationError otherwise."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         raise ValueError("no webhook secret configured")
-    return stripe.Webhook.construct_event(payload, signature, secret)
+    # Fix: a stripe.Event is no dict since stripe-python 13, and `handle_event` reads events with
+    # `.get`, so every event answered 500. The signature is still checked by construct_event.
+    return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
 
 
 def _call(method, params: dict, *, key: str | None = None):

@@ -57,9 +57,11 @@ def _open_need_or_refuse(need: Need) -> None:
         raise PledgeRefused(_("This request no longer takes pledges."), code="need_closed")
 
 
-def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, allow_redirect: bool = False) -> Pledge:
-    """Reserve `amount` (tiyn) of the need's goal for the patron: by card when Stripe is configured, else
-    as a transfer staff will confirm. Raises PledgeRefused (nothing changed) when it does not fit."""
+def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, allow_redirect: bool = False,
+                 card: bool | None = None) -> Pledge:
+    """Reserve `amount` (tiyn) of the need's goal for the patron: by card when Stripe is configured (unless
+    `card=False`: a transfer), else as a transfer staff will confirm. Raises PledgeRefused (nothing changed)
+    when it does not fit."""
     _open_need_or_refuse(need)
     if not need.money_goal:
         raise PledgeRefused(_("This request does not ask for money."), code="no_money_goal")
@@ -80,7 +82,8 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
             raise PledgeRefused(_("Thank you, but this request is already fully covered."), code="fully_covered")
         raise PledgeRefused(_("Only %(amount)s is still missing; please pledge at most that.",
                               amount=format_money(need.money_open)), code="over_goal")
-    card = payments.card_payments_enabled()
+    if card is None or not payments.card_payments_enabled():  # no cards without Stripe, whatever was asked
+        card = payments.card_payments_enabled()
     pledge = Pledge(
         need_id=need.id, patron_id=patron.id, office_id=need.office_id, kind=PledgeKind.MONEY, amount=amount,
         status=S.PENDING if card else S.AWAITING_TRANSFER, anonymous=anonymous, allow_redirect=allow_redirect,

@@ -10,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import drop_database, fresh_database, make_app
+from tests.stripe_fake import FakeStripe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -36,21 +37,32 @@ def chromium_path() -> str:
     return path
 
 
+WEBHOOK_SECRET = "whsec_browser_tests"
+STRIPE: dict = {}  # the fake Stripe of the running live server, for tests that look at its events
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """The real app with CSRF on and the demo data, on a free loopback port, in a thread."""
     from marketplace.demo import seed_demo
 
     url = fresh_database("browser")
-    app = make_app(url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
+    # Card payments go to the fake Stripe on loopback, which signs its webhooks and posts them back here.
+    stripe_server = FakeStripe(webhook_secret=WEBHOOK_SECRET).start()
+    app = make_app(url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False, STRIPE_SECRET_KEY=stripe_server.api_key,
+                   STRIPE_API_BASE=stripe_server.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     with app.app_context():
         seed_demo()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    stripe_server.webhook_url = f"{base}/payments/stripe/webhook"
+    STRIPE["server"] = stripe_server
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
+        stripe_server.stop()
         server.shutdown()
         thread.join(timeout=5)
         from marketplace.extensions import db
