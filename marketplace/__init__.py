@@ -89,6 +89,11 @@ def register_security(app: Flask) -> None:
 
     tile_host = app.config["MAP_TILE_URL"].split("/")[2] if "://" in app.config["MAP_TILE_URL"] else ""
     tile_hosts = [tile_host.replace("{s}.", "*.")] if tile_host else []
+    # A card pledge's form is answered with a redirect to Stripe's hosted checkout, which browsers check
+    # against form-action too; a test Stripe serves its checkout page from its API address.
+    checkout_origins = ["https://checkout.stripe.com"]
+    if app.config.get("STRIPE_API_BASE"):
+        checkout_origins.append(app.config["STRIPE_API_BASE"].rstrip("/"))
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
@@ -102,7 +107,7 @@ def register_security(app: Flask) -> None:
             "style-src": "'self'",
             "object-src": "'none'",
             "base-uri": "'self'",
-            "form-action": "'self'",
+            "form-action": ["'self'", *checkout_origins],
             "frame-ancestors": "'none'",
         },
         referrer_policy="same-origin",

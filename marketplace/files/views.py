@@ -7,7 +7,8 @@ import unicodedata
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user, login_required
 
-from marketplace.authz import authorize
+import marketplace.files.policies  # noqa: F401  (registers the outcome photo's rule)
+from marketplace.authz import authorize, can
 from marketplace.extensions import db
 from marketplace.files import path_of
 from marketplace.files.models import StoredFile
@@ -31,16 +32,18 @@ def safe_download_name(stored: StoredFile) -> str:
 @bp.route("/<int:file_id>")
 @login_required
 def download(file_id: int):
-    """Evidence for the family, its office's staff and admins; every read but the family's is audited."""
+    """Evidence for the family, its office's staff and admins; a need's proof of delivery also for the
+    patrons who gave to it. Every read but the family's is audited."""
     from marketplace.families.models import Household
     from marketplace.families.services import read_personal
 
     stored = db.session.get(StoredFile, file_id)
     if stored is None:
         abort(404)
-    authorize("file.read", stored)
+    as_supporter = not can(current_user, "file.read", stored) and can(current_user, "file.read_outcome", stored)
+    authorize("file.read_outcome" if as_supporter else "file.read", stored)
     household = db.session.get(Household, stored.household_id)
-    read_personal(household, current_user, purpose="file")
+    read_personal(household, current_user, purpose="outcome photo" if as_supporter else "file")
     db.session.commit()
     path = path_of(stored)
     if not path.is_file():

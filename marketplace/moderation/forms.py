@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -29,6 +30,29 @@ class DecisionForm(FlaskForm):
             self.reason.errors = [*self.reason.errors, self.missing_message]
             return False
         return valid
+
+
+class FulfilForm(DecisionForm):
+    """Recording that a need was delivered: the outcome note, and optionally a photo as proof for patrons."""
+
+    photo = FileField(
+        _l("Photo of what was delivered (optional)"),
+        description=_l("Shown to the patrons who gave. Show the goods or the work, never the family or the "
+                       "children. Location data is removed from the photo."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+
+    @property
+    def upload(self):
+        """The chosen photo, or None when the field was left empty."""
+        data = self.photo.data
+        return data if data is not None and getattr(data, "filename", "") else None
+
+
+def decision_form(transition: str, *, reason_required: bool = False) -> DecisionForm:
+    """The form for one transition: fulfilling takes a photo too."""
+    form_class = FulfilForm if transition == "fulfil" else DecisionForm
+    return form_class(transition, reason_required=reason_required)
 
 
 class HideForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from marketplace import audit
 from marketplace.audit.models import AuditEntry
 from marketplace.audit.policies import audit_scope
 from marketplace.authz import authorize, can
@@ -15,9 +16,10 @@ from marketplace.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household
 from marketplace.families.services import erase_household, possible_duplicates, read_personal
+from marketplace.files import RejectedFile, sniff, store_upload
 from marketplace.files.models import StoredFile
 from marketplace.lifecycle import IllegalTransition, ReasonRequired, Transition
-from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm
+from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import flag_scope
 from marketplace.moderation.views import bp, flag_to_return_to, render_flag
@@ -59,7 +61,7 @@ def decision_forms(machine, obj, posted: DecisionForm | None = None) -> list[tup
     available = sorted(machine.available(current_user, obj), key=lambda t: BUTTON_ORDER.get(t.name, len(BUTTON_ORDER)))
     return [
         (t, posted if posted is not None and posted.transition == t.name
-         else DecisionForm(t.name, reason_required=t.reason_required))
+         else decision_form(t.name, reason_required=t.reason_required))
         for t in available
     ]
 
@@ -209,22 +211,42 @@ def need_transition(need_id: int, name: str):
     authorize("need.moderate", need)
     if name not in NEED_LIFECYCLE.transitions:
         abort(404)
-    form = DecisionForm(name, reason_required=NEED_LIFECYCLE[name].reason_required)
+    form = decision_form(name, reason_required=NEED_LIFECYCLE[name].reason_required)
     if not form.validate_on_submit():
         return render_need(need, posted=form, status=422)
     try:
         change_status(need, name, actor=current_user, reason=form.reason.data)
+        if name == "fulfil" and form.upload is not None:
+            attach_outcome_photo(need, form.upload)
     except IllegalTransition as exc:
         flash(illegal_message(need, name, exc), "error")
         return render_need(need, status=409)
     except ReasonRequired as exc:
         form.reason.errors = [str(exc)]
         return render_need(need, posted=form, status=422)
+    except RejectedFile as exc:
+        db.session.rollback()  # the delivery is not recorded without the photo the staff member chose
+        form.photo.errors = [str(exc) + " " + _("Nothing was saved; please choose the photo again.")]
+        return render_need(need, posted=form, status=422)
     db.session.commit()
     flash(str(NEED_DONE.get(name, _l("Saved."))), "success")
     if name in QUEUE_DECISIONS:
         return redirect(url_for("moderation.queue"))
     return redirect(url_for("moderation.need", need_id=need.id))
+
+
+def attach_outcome_photo(need: Need, upload) -> None:
+    """Keep the photo of what was delivered (re-encoded, location data stripped) as the need's proof for
+    the patrons who gave; raises RejectedFile for anything that is not a photo."""
+    head = upload.stream.read(16)
+    upload.stream.seek(0)
+    found = sniff(head)
+    if found is None or not found[0].startswith("image/"):
+        raise RejectedFile(_("Only a photo (JPEG, PNG or WebP) can be shown as proof of delivery."))
+    stored = store_upload(upload, household_id=need.household_id, need_id=need.id, uploaded_by=current_user)
+    need.outcome_photo_id = stored.id
+    audit.record("need.outcome_photo", need, actor=current_user, office_id=need.office_id,
+                 reason=f"file #{stored.id}")
 
 
 def _set_need_hidden(need_id: int, hidden: bool):

@@ -1,9 +1,11 @@
-"""Pledges react to their need: a closed need settles its pledges; a fulfilled one marks its money delivered."""
+"""Pledges react to their need: a closed need settles its pledges, a fulfilled one marks its money delivered,
+and a family that changes office takes its pledges along."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.extensions import db
+from marketplace.families.services import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus
 
@@ -18,3 +20,12 @@ def settle_pledges_of_need(need, *, transition, actor, reason, before) -> None:
         for pledge in db.session.scalars(select(Pledge).where(
                 Pledge.need_id == need.id, Pledge.kind == PledgeKind.MONEY, Pledge.status == PledgeStatus.PAID)):
             change_pledge(pledge, "deliver", actor=None, reason="the request was fulfilled")
+
+
+@needs_transferred.connect
+def move_pledges_with_their_needs(household, *, needs, office_id) -> None:
+    """Pledges follow their needs to the family's new office, whose staff confirm and refund them."""
+    ids = [need.id for need in needs]
+    if ids:
+        db.session.execute(update(Pledge).where(Pledge.need_id.in_(ids)).values(office_id=office_id)
+                           .execution_options(synchronize_session="fetch"))

@@ -161,6 +161,7 @@ def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: G
 
 def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None = None) -> Pledge:
     """Move a pledge through its lifecycle and move the need's counters by the difference it makes."""
+    _read_locked(pledge)
     before = _holding(pledge)
     PLEDGE_LIFECYCLE.apply(pledge, transition, actor=actor, reason=reason)
     _shift_counters(pledge, before)
@@ -176,6 +177,29 @@ def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None 
                                               "status"])
     _sync(need)
     return pledge
+
+
+def _read_locked(pledge: Pledge) -> None:
+    """Lock the pledge's row (a money pledge's need row first) and read its status and refunded amount
+    afresh; the locks hold until the transaction ends.
+
+    Fix: what a pledge holds on its need used to be computed from the copy loaded at the start of the
+    request. On PostgreSQL another request (a charge.refunded webhook, the office cancelling the need)
+    may commit in between, and the counters then moved by a stale difference: two partial refunds
+    reported at once were counted twice, and a cancel racing a partial refund drove money_raised below
+    zero (the CHECK constraint failed the cancel) and asked Stripe to refund more than was left.
+    (SQLite already refuses a writer whose snapshot went stale: "database is locked", a 409.)
+
+    The order is the need, then the pledge, everywhere: the office cancelling a need holds the need's
+    row before it settles the pledges one by one, while the webhook used to hold a pledge's row before it
+    reached the need's, and the two deadlocked. The pledge's lock is FOR UPDATE because paying it writes
+    unique columns (payment_intent_id, receipt_number), which PostgreSQL locks that strongly anyway; the
+    webhook takes it before storing the event row, whose foreign key would otherwise hold a KEY SHARE
+    lock on the pledge that a second event's request then waited on (another deadlock).
+    """
+    if pledge.kind is PledgeKind.MONEY:
+        db.session.execute(select(Need.id).where(Need.id == pledge.need_id).with_for_update(key_share=True))
+    db.session.refresh(pledge, attribute_names=["status", "amount_refunded"], with_for_update=True)
 
 
 def _holding(pledge: Pledge) -> tuple[int, int, int, int]:
@@ -259,11 +283,12 @@ def similar_need(pledge: Pledge) -> Need | None:
     """Where a redirected pledge goes: an open need of the same office with room for the whole amount,
     of the same category first, then the most urgent and the oldest."""
     source = pledge.need
+    left = pledge.amount - pledge.amount_refunded  # fix: what moves is what was not refunded
     return db.session.scalars(
         select(Need).where(
             Need.id != source.id, Need.office_id == source.office_id, Need.status.in_(OPEN),
             Need.hidden_at.is_(None), Need.money_goal.is_not(None),
-            Need.money_raised + Need.money_reserved + pledge.amount <= Need.money_goal)
+            Need.money_raised + Need.money_reserved + left <= Need.money_goal)
         .order_by((Need.category != source.category), Need.urgency_rank, Need.created_at, Need.id)
         .limit(1)
     ).first()
@@ -271,14 +296,19 @@ def similar_need(pledge: Pledge) -> Need | None:
 
 def redirect(pledge: Pledge, *, why: str) -> Pledge | None:
     """Move a paid pledge to a similar need of the same office (the patron agreed when pledging)."""
+    # Fix: a partly refunded pledge moves only what is left of it. The target used to be credited with
+    # the full amount while its new pledge holds amount - amount_refunded, so the target's money_raised
+    # no longer added up from its pledges (and could reach the goal with money that had been given back).
+    _read_locked(pledge)
+    left = pledge.amount - pledge.amount_refunded
     for _attempt in range(3):  # another patron may take the room first: try the next need
         target = similar_need(pledge)
         if target is None:
             return None
         moved = db.session.execute(
             update(Need).where(Need.id == target.id, Need.status.in_(OPEN), Need.hidden_at.is_(None),
-                               Need.money_raised + Need.money_reserved + pledge.amount <= Need.money_goal)
-            .values(money_raised=Need.money_raised + pledge.amount).execution_options(synchronize_session=False))
+                               Need.money_raised + Need.money_reserved + left <= Need.money_goal)
+            .values(money_raised=Need.money_raised + left).execution_options(synchronize_session=False))
         if moved.rowcount == 1:
             break
     else:
@@ -286,7 +316,7 @@ def redirect(pledge: Pledge, *, why: str) -> Pledge | None:
     change_pledge(pledge, "redirect", actor=None, reason=why)
     successor = Pledge(
         need_id=target.id, patron_id=pledge.patron_id, office_id=target.office_id, kind=PledgeKind.MONEY,
-        amount=pledge.amount - pledge.amount_refunded, status=S.PAID, anonymous=pledge.anonymous,
+        amount=left, status=S.PAID, anonymous=pledge.anonymous,
         allow_redirect=pledge.allow_redirect, provider=pledge.provider, redirected_from_id=pledge.id,
         paid_at=pledge.paid_at, receipt_number=None)
     db.session.add(successor)
@@ -323,6 +353,8 @@ def handle_event(event) -> str:
     come in any order; each handler reaches the same end state from wherever the pledge is.
     """
     pledge = _pledge_of(event)
+    if pledge is not None:
+        _read_locked(pledge)  # fix: the locks before the event row (see _read_locked)
     stored = PaymentEvent(event_id=event["id"], type=event["type"], pledge_id=pledge.id if pledge else None)
     try:
         with db.session.begin_nested():
@@ -372,9 +404,15 @@ def _on_session_expired(pledge: Pledge, _session) -> str:
 
 
 def _on_charge_refunded(pledge: Pledge, charge) -> str:
+    _read_locked(pledge)
     if pledge.status is S.REDIRECTED:
         successor = db.session.scalar(select(Pledge).where(Pledge.redirected_from_id == pledge.id))
         if successor is not None:
+            # Fix: the charge's amount_refunded is Stripe's running total for the whole charge, but the
+            # successor holds only what was left at the redirect; what had been refunded before it
+            # (this pledge's amount_refunded) is not the successor's and was counted twice.
+            charge = {**charge, "amount_refunded": max(0, int(charge.get("amount_refunded") or 0)
+                                                       - pledge.amount_refunded)}
             return _on_charge_refunded(successor, charge)
     if pledge.status is S.PENDING:  # the refund overtook the payment's own events
         paid(pledge, charge.get("payment_intent"), charge.get("amount"))
@@ -401,6 +439,7 @@ def _on_charge_refunded(pledge: Pledge, charge) -> str:
 
 def paid(pledge: Pledge, payment_intent_id: str | None, amount: int | None) -> str:
     """The provider says the pledge's money arrived."""
+    _read_locked(pledge)  # before the first write below: the need's row, then the pledge's (see there)
     if payment_intent_id and pledge.payment_intent_id is None:
         pledge.payment_intent_id = payment_intent_id
     if amount is not None and int(amount) != pledge.amount:
@@ -412,6 +451,13 @@ def paid(pledge: Pledge, payment_intent_id: str | None, amount: int | None) -> s
     if pledge.status is S.CANCELLED and pledge.payment_intent_id:
         # Paid after the pledge lapsed (its reservation may be someone else's now): give it back.
         if _quietly(pledge, "refund_late_payment", reason="paid after the pledge was cancelled"):
+            if pledge.amount_refunded >= pledge.amount:
+                # Fix: its charge.refunded came first (refunded in Stripe's dashboard before any of the
+                # payment's events reached us): nothing is left to send, and asking Stripe to refund 0
+                # failed, leaving the pledge in refund_pending for good. End where the other order ends.
+                if _quietly(pledge, "refunded", reason="refunded by card"):
+                    _tell(pledge, "pledge.refunded")
+                return "late payment already refunded"
             send_refund(pledge)
             return "late payment refunded"
     return f"already {pledge.status.value}"
@@ -441,7 +487,12 @@ _HANDLERS = {
 
 def sweep(now=None) -> dict[str, int]:
     """Catch up on what events missed: checkouts past their expiry, transfers nobody made, refunds
-    Stripe did not take. Safe to run at any time, twice, or alongside the webhook."""
+    Stripe did not take. Safe to run at any time, twice, or alongside the webhook.
+
+    Fix: each pledge is settled and committed on its own. In one transaction for all of them, the sweep
+    held the need's row from the first pledge it settled while waiting for the next pledge's row, which
+    a webhook held while waiting for the need's row: PostgreSQL broke the deadlock by aborting one of
+    them, and when that was the sweep, all of its work was rolled back."""
     now = now or utcnow()
     counts = {"paid": 0, "released": 0, "lapsed": 0, "refunds_retried": 0}
     grace = now - timedelta(minutes=5)
@@ -450,25 +501,33 @@ def sweep(now=None) -> dict[str, int]:
         ((Pledge.checkout_expires_at < grace) |
          (Pledge.checkout_session_id.is_(None) & (Pledge.created_at < now - timedelta(hours=1)))))).all()
     for pledge in stale:
-        if pledge.checkout_session_id:
-            try:
-                session = payments.retrieve_checkout(pledge.checkout_session_id)
-            except payments.PaymentError:
-                continue
-            if session.get("status") == "complete" and session.get("payment_status") == "paid":
-                counts["paid"] += paid(pledge, session.get("payment_intent"), session.get("amount_total")) == "paid"
-                continue
-            if session.get("status") == "open" and payments.expire_checkout(pledge.checkout_session_id) is None:
-                continue  # completed meanwhile: its webhook (or the next sweep) settles it
-        counts["released"] += _quietly(pledge, "cancel", reason="the card checkout expired unpaid")
+        outcome = _sweep_checkout(pledge)
+        if outcome:
+            counts[outcome] += 1
+        db.session.commit()
     days = current_app.config["PLEDGE_TRANSFER_DAYS"]
     for pledge in db.session.scalars(select(Pledge).where(
             Pledge.status == S.AWAITING_TRANSFER, Pledge.created_at < now - timedelta(days=days))).all():
         if _quietly(pledge, "cancel", reason=f"no transfer arrived within {days} days"):
             counts["lapsed"] += 1
             _tell(pledge, "pledge.lapsed")
+        db.session.commit()
     for pledge in db.session.scalars(select(Pledge).where(
             Pledge.status == S.REFUND_PENDING, Pledge.provider == PaymentProvider.STRIPE,
             Pledge.payment_intent_id.is_not(None))).all():
         counts["refunds_retried"] += send_refund(pledge)
     return counts
+
+
+def _sweep_checkout(pledge: Pledge) -> str | None:
+    """One card checkout past its expiry: "paid" (it was, the webhook was missed), "released", or None."""
+    if pledge.checkout_session_id:
+        try:
+            session = payments.retrieve_checkout(pledge.checkout_session_id)
+        except payments.PaymentError:
+            return None
+        if session.get("status") == "complete" and session.get("payment_status") == "paid":
+            return "paid" if paid(pledge, session.get("payment_intent"), session.get("amount_total")) == "paid" else None
+        if session.get("status") == "open" and payments.expire_checkout(pledge.checkout_session_id) is None:
+            return None  # completed meanwhile: its webhook (or the next sweep) settles it
+    return "released" if _quietly(pledge, "cancel", reason="the card checkout expired unpaid") else None
