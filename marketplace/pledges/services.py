@@ -68,10 +68,14 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
     if amount < MIN_AMOUNT:
         raise PledgeRefused(_("The smallest pledge is %(amount)s.", amount=format_money(MIN_AMOUNT)),
                             code="too_small")
+    if amount > need.money_goal:  # also keeps the arithmetic below inside the database's integers
+        raise PledgeRefused(_("Only %(amount)s is still missing; please pledge at most that.",
+                              amount=format_money(need.money_open)), code="over_goal")
     reserved = db.session.execute(
         update(Need)
         .where(Need.id == need.id, Need.status.in_(OPEN), Need.hidden_at.is_(None), Need.money_goal.is_not(None),
-               Need.money_raised + Need.money_reserved + amount <= Need.money_goal)
+               # goal - amount ≥ 0 here, so no sum can overflow a 32-bit integer whatever the goal
+               Need.money_raised + Need.money_reserved <= Need.money_goal - amount)
         .values(money_reserved=Need.money_reserved + amount)
         .execution_options(synchronize_session=False)
     )
@@ -261,9 +265,10 @@ def _close_checkout(pledge: Pledge, *, why: str) -> None:
     _quietly(pledge, "cancel", reason=why)
 
 
-def give_back(pledge: Pledge, *, why: str) -> None:
-    """Refund a paid pledge: through Stripe for a card, by hand (staff confirm) for a transfer."""
-    change_pledge(pledge, "refund", actor=None, reason=why)
+def give_back(pledge: Pledge, *, why: str, actor=None) -> None:
+    """Refund a paid pledge: through Stripe for a card, by hand (staff confirm) for a transfer. `actor` is
+    the staff member who decided it; None when the need closed."""
+    change_pledge(pledge, "refund", actor=actor, reason=why)
     if pledge.provider is PaymentProvider.STRIPE and pledge.payment_intent_id:
         send_refund(pledge)
 
@@ -468,7 +473,8 @@ def _tell(pledge: Pledge, kind: str) -> None:
 
     if pledge.patron is None:
         return
-    params = {"amount": format_money(pledge.amount or 0), "title": pledge.need.title,
+    what = format_money(pledge.amount) if pledge.is_money else f"{pledge.quantity} × {pledge.item.name if pledge.item else ''}"
+    params = {"amount": what, "title": pledge.need.title,
               "receipt": pledge.receipt_number or "", "reason": pledge.status_reason or ""}
     link = f"/pledges/{pledge.id}/receipt" if kind == "pledge.paid" else f"/pledges/{pledge.id}"
     notify(pledge.patron, kind, params=params, link=link)

@@ -242,7 +242,7 @@ def act(pledge_id: int, action: str):
     try:
         if action == "refund":
             # Through Stripe for a card (its webhook then records the refund), by hand for a transfer.
-            services.give_back(pledge, why=reason)
+            services.give_back(pledge, why=reason, actor=current_user)
         else:
             services.change_pledge(pledge, action, actor=current_user, reason=reason)
     except IllegalTransition:
