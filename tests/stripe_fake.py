@@ -881,12 +881,14 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.owner
         path = urlsplit(self.path).path
         headers = {key.lower(): value for key, value in self.headers.items()}
-        params: dict[str, Any] = {}
-        status, replayed = 500, False
+        self._request = (method, path, headers, {}, False)
+        self._logged = False
         try:
             params = self._params(headers)
+            self._request = (method, path, headers, params, False)
             if path.startswith("/v1/"):
                 status, body, extra, replayed = fake._handle_api(method, path, params, headers)
+                self._request = (method, path, headers, params, replayed)
                 extra.setdefault("Stripe-Version", headers.get("stripe-version", fake.api_version))
                 self._send(status, json.dumps(body, indent=2).encode(), "application/json", extra)
             elif path.startswith("/checkout/"):
@@ -894,18 +896,23 @@ class _Handler(BaseHTTPRequestHandler):
                 extra = {"Location": location} if location else {}
                 self._send(status, page.encode(), "text/html; charset=utf-8", extra)
             else:
-                status = 404
-                self._send(status, b"Not found", "text/plain", {})
+                self._send(404, b"Not found", "text/plain", {})
         except Exception as exc:  # a bug in the fake: say so, and tell the library not to retry
-            status = 500
             body = {"error": {"type": "api_error", "message": f"FakeStripe crashed: {exc!r}"}}
-            self._send(status, json.dumps(body).encode(), "application/json", {"Stripe-Should-Retry": "false"})
+            self._send(500, json.dumps(body).encode(), "application/json", {"Stripe-Should-Retry": "false"})
             raise
-        finally:
-            with fake.lock:
-                fake.requests.append(RecordedRequest(
-                    method, path, headers.get("idempotency-key"), params, status, replayed, headers
-                ))
+
+    def _log(self, status: int) -> None:
+        """Record the request before its answer leaves: a client that reads the log right after the
+        answer must find it there."""
+        if self._logged:
+            return
+        self._logged = True
+        method, path, headers, params, replayed = self._request
+        with self.owner.lock:
+            self.owner.requests.append(RecordedRequest(
+                method, path, headers.get("idempotency-key"), params, status, replayed, headers
+            ))
 
     def _params(self, headers: dict[str, str]) -> dict[str, Any]:
         """Query string and form body, decoded into nested data."""
@@ -918,6 +925,7 @@ class _Handler(BaseHTTPRequestHandler):
         return parse_params(pairs)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self._log(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
