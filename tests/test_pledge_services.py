@@ -17,10 +17,10 @@ from marketplace.needs.models import Category, NeedStatus
 from marketplace.pledges import services
 from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.pledges.services import PledgeRefused
-from tests.factories import NeedFactory, NeedItemFactory, OfficeFactory, UserFactory
+from tests.factories import NeedItemFactory, UserFactory
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
     GOAL, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
-    paid_card_pledge, patron, post_event, rows,
+    paid_card_pledge, patron, post_event, requests_to, rows,
 )
 
 
@@ -67,7 +67,23 @@ def test_refusals_say_why_and_change_nothing(db_session):
 
     covered = refused(lambda: services.pledge_money(need, patron(), amount=100_00))
     assert covered.code == "fully_covered" and "fully covered" in covered.message
+    more_than_the_goal = refused(lambda: services.pledge_money(need, patron(), amount=1_000_001))
+    assert more_than_the_goal.code == "fully_covered", more_than_the_goal.message  # not "Only 0 ₸ is missing"
     assert exactly.status is S.AWAITING_TRANSFER
+
+
+def test_more_than_the_whole_goal_is_told_what_is_missing_now(db_session):
+    need, first = open_need(money_goal=1_000_000), patron()
+    services.pledge_money(need, first, amount=300_000)
+    db_session.commit()
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    set_committed_value(need, "money_reserved", 0)  # the page's copy of the need, read before that pledge
+    over = refused(lambda: services.pledge_money(need, patron(), amount=2_000_000))
+    with force_locale("en"):
+        assert (over.code, over.message) == ("over_goal", f"Only {money(700_000)} is still missing; please pledge "
+                                                          "at most that.")
+    assert counters(need) == (300_000, 0)
 
 
 @pytest.mark.parametrize("change, code", [
@@ -249,7 +265,7 @@ def test_refund_flow_a_cancelled_need_refunds_a_paid_card_pledge_through_stripe(
     [refund] = card.refunds.values()
     assert (refund["amount"], refund["payment_intent"]) == (700_000, pledge.payment_intent_id)
     assert refund["metadata"] == {"pledge_id": str(pledge.id)}
-    [call] = [r for r in card.requests if r.path == "/v1/refunds"]
+    [call] = requests_to(card, "/v1/refunds", 1)
     assert call.idempotency_key == f"pledge-{pledge.id}-refund"
     assert counters(need) == (0, 0)
 
@@ -324,17 +340,48 @@ def test_a_partly_refunded_pledge_redirects_only_what_is_left(db_session, client
     assert counters(source) == (0, 0) == expected_counters(source.id)
 
 
+def test_redirected_card_money_whose_new_need_closes_too_goes_back_to_the_card(
+        db_session, client, card, office, staff_user):
+    """The successor pledge has no payment of its own (the card was charged for the first need): its
+    refund goes through the original payment, and Stripe's report of it settles the successor."""
+    source = open_need(household__office=office, money_goal=2_000_000)
+    target = open_need(household__office=office, money_goal=1_000_000)
+    who = patron()
+    pledge = paid_card_pledge(client, card, source, who, 600_000, allow_redirect=True)
+    NEED_LIFECYCLE.apply(source, "cancel", actor=staff_user, reason="the family moved")
+    db_session.commit()
+    successor = db_session.scalar(select(Pledge).where(Pledge.redirected_from_id == pledge.id))
+    assert successor.need_id == target.id and counters(target) == (0, 600_000)
+
+    NEED_LIFECYCLE.apply(target, "cancel", actor=staff_user, reason="duplicate request")  # nowhere else to go
+    db_session.commit()
+    assert successor.status is S.REFUND_PENDING and counters(target) == (0, 0)
+    [refund] = card.refunds.values()
+    assert (refund["payment_intent"], refund["amount"]) == (pledge.payment_intent_id, 600_000)
+    assert [r.idempotency_key for r in requests_to(card, "/v1/refunds", 1)] == [f"pledge-{successor.id}-refund"]
+
+    for event in card.events_of_type("charge.refunded"):
+        assert post_event(client, card, event).status_code == 200
+    db_session.refresh(successor)
+    assert successor.status is S.REFUNDED and successor.amount_refunded == 600_000
+    assert pledge.status is S.REDIRECTED
+    assert [n.kind for n in notifications(who.id)] == ["pledge.paid", "pledge.redirected", "pledge.refunded"]
+
+
 # --- the success redirect is no proof of payment ------------------------------------------------------
 
-def test_the_success_redirect_never_marks_a_pledge_paid(db_session, client, card):
+def test_the_success_redirect_never_marks_a_pledge_paid(db_session, client, card, login_as):
     need, who = open_need(), patron()
     pledge = card_pledge(need, who, 250_000)
     events = card.pay(pledge.checkout_session_id)  # paid at Stripe; no webhook delivered yet
 
-    # Back from Stripe on the success address (whatever page answers it), and the pledge page polled.
-    for address in (f"/pledges/{pledge.id}?checkout=done&session_id={pledge.checkout_session_id}",
-                    f"/pledges/{pledge.id}"):
-        assert client.get(address).status_code < 500
+    # The patron comes back from Stripe on the success address, and the page polls a few times.
+    login_as(who)
+    success = card.sessions[pledge.checkout_session_id]["success_url"]
+    assert success.endswith(f"/pledges/{pledge.id}?checkout=done")
+    for address in (success.removeprefix("http://localhost") + f"&session_id={pledge.checkout_session_id}",
+                    f"/pledges/{pledge.id}?checkout=done", f"/pledges/{pledge.id}"):
+        assert client.get(address).status_code == 200
     db_session.refresh(pledge)
     assert pledge.status is S.PENDING and counters(need) == (250_000, 0)
     assert audits(pledge.id) == ["pledge.create"]
@@ -356,7 +403,7 @@ def test_a_checkout_is_opened_once_under_the_pledges_idempotency_key(db_session,
     db_session.commit()
     assert checkout(pledge) == url  # Stripe replays the first session under the same key
 
-    creates = [r for r in card.requests if r.path == "/v1/checkout/sessions"]
+    creates = requests_to(card, "/v1/checkout/sessions", 2)
     assert [r.idempotency_key for r in creates] == [f"pledge-{pledge.id}-checkout"] * 2
     assert [r.replayed for r in creates] == [False, True] and len(card.sessions) == 1
     session = card.sessions[pledge.checkout_session_id]
@@ -384,3 +431,88 @@ def test_stripe_unreachable_cancels_the_pledge_and_says_so(db_session, app, monk
     db_session.commit()
     assert caught.value.code == "provider_unavailable"
     assert pledge.status is S.CANCELLED and counters(need) == (0, 0)
+
+
+# --- nothing but the state machine changes a status ------------------------------------------------
+
+def test_every_status_change_is_a_transition_of_the_state_machine_with_its_audit_entry(
+        db_session, app, client, card, office, staff_user, monkeypatch):
+    """Every statement that writes a pledge's status, over a day touching every transition, is one of
+    the state machine's compare-and-set UPDATEs, with its audit entry naming that transition and its
+    states; every new pledge is audited too. No code path sets a status by hand."""
+    import re
+
+    from sqlalchemy import event, func
+
+    from marketplace.audit.models import AuditEntry
+    from marketplace.dbtypes import utcnow
+    from marketplace.extensions import db
+    from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
+
+    written: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        if re.match(r"\s*(UPDATE pledges SET|INSERT INTO pledges)", statement):
+            written.append(" ".join(statement.split()))
+
+    first_entry = (db_session.scalar(select(func.max(AuditEntry.id))) or 0) + 1
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        need = open_need(household__office=office, category=Category.SCHOOL)
+        target = open_need(household__office=office, category=Category.SCHOOL)
+        goods_need = open_need(household__office=office, money_goal=None)
+        item = NeedItemFactory(need=goods_need, quantity=4)
+        who = patron()
+        paid = paid_card_pledge(client, card, need, who, 300_000)                     # pay
+        moved = paid_card_pledge(client, card, need, who, 200_000, allow_redirect=True)
+        walked_away = card_pledge(need, who, 100_000)
+        post_event(client, card, card.expire_session(walked_away.checkout_session_id))  # cancel (webhook)
+        late = card_pledge(need, who, 100_000)
+        services.change_pledge(late, "cancel", actor=who, reason="changed my mind")  # cancel (patron)
+        db_session.commit()
+        for event_ in card.pay(late.checkout_session_id):                            # refund_late_payment
+            post_event(client, card, event_)
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")  # transfers from here on
+        transfer = services.pledge_money(need, who, amount=150_000)
+        lapsing = services.pledge_money(need, who, amount=50_000)
+        lapsing.created_at = utcnow() - timedelta(days=30)
+        db_session.commit()
+        monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", card.api_key)
+        services.change_pledge(transfer, "confirm_transfer", actor=staff_user)       # confirm_transfer
+        db_session.commit()
+        services.sweep()                                                             # cancel (sweep)
+        NEED_LIFECYCLE.apply(need, "cancel", actor=staff_user, reason="moved")        # refund, redirect
+        db_session.commit()
+        for event_ in card.events_of_type("charge.refunded"):                       # refunded (webhook)
+            post_event(client, card, event_)
+        services.change_pledge(transfer, "refunded", actor=staff_user)               # refunded (office)
+        NEED_LIFECYCLE.apply(target, "fulfil", actor=staff_user, reason="bought")     # deliver (money)
+        kept = services.pledge_goods(goods_need, who, item_id=item.id, quantity=2, delivery=GoodsDelivery.OFFICE)
+        dropped = services.pledge_goods(goods_need, who, item_id=item.id, quantity=1,
+                                        delivery=GoodsDelivery.VOLUNTEER)
+        services.change_pledge(kept, "deliver", actor=staff_user)                    # deliver (goods)
+        services.change_pledge(dropped, "cancel", actor=who)
+        db_session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+
+    entries = db_session.scalars(select(AuditEntry).where(AuditEntry.id >= first_entry,
+                                                          AuditEntry.object_type == "pledge")).all()
+    transitions = [e for e in entries if e.action not in ("pledge.create", "pledge.redirected_in")]
+    assert {e.action for e in transitions} == {f"pledge.{name}" for name in PLEDGE_LIFECYCLE.transitions}
+    for entry in transitions:
+        transition = PLEDGE_LIFECYCLE[entry.action.removeprefix("pledge.")]
+        assert S(entry.from_state) in transition.sources and S(entry.to_state) is transition.target, entry.action
+    status_writes = [sql for sql in written
+                     if sql.startswith("UPDATE") and re.search(r"[ ,]status=", sql.split(" WHERE ")[0])]
+    assert all(re.match(r"UPDATE pledges SET status=\S+ WHERE pledges\.id = \S+ AND pledges\.status = \S+$", sql)
+               for sql in status_writes), status_writes  # only the compare-and-set, nothing by hand
+    assert len(status_writes) == len(transitions)
+    assert len([sql for sql in written if sql.startswith("INSERT")]) == len(entries) - len(transitions)
+    # The last entry of each pledge names the status it is in.
+    for pledge in (paid, moved, walked_away, late, transfer, lapsing, kept, dropped):
+        db_session.refresh(pledge)
+        last = [e for e in entries if e.object_id == pledge.id][-1]
+        assert last.to_state == pledge.status.value, (pledge.id, last.action)
+    assert (paid.status, moved.status, late.status, lapsing.status) == (S.REFUNDED, S.REDIRECTED, S.REFUNDED,
+                                                                         S.CANCELLED)

@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -79,6 +81,21 @@ def paid_card_pledge(client, fake: FakeStripe, need, who, amount: int, **kwargs)
     for event in fake.pay(pledge.checkout_session_id):
         assert post_event(client, fake, event).status_code == 200
     return pledge
+
+
+def requests_to(fake: FakeStripe, path: str, count: int) -> list:
+    """The fake's log of requests to `path`, once it holds `count` of them. The fake appends each entry
+    just after it has answered, so a test reading the log the moment the call returns may not find the
+    last one yet: wait for it (and a moment longer, so that a surplus entry would show too)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with fake.lock:
+            found = [r for r in fake.requests if r.path == path]
+        if len(found) >= count or time.monotonic() > deadline:
+            time.sleep(0.05)
+            with fake.lock:
+                return [r for r in fake.requests if r.path == path]
+        time.sleep(0.01)
 
 
 def post_event(client, fake: FakeStripe, event: dict, **sign):

@@ -11,7 +11,7 @@ from marketplace.pledges import payments, services
 from marketplace.pledges.models import PledgeStatus as S
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
     audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
-    paid_card_pledge, patron, post_event, rows,
+    paid_card_pledge, patron, post_event, requests_to,
 )
 
 NOTHING = {"paid": 0, "released": 0, "lapsed": 0, "refunds_retried": 0}
@@ -128,7 +128,7 @@ def test_a_refund_stripe_did_not_take_is_retried_under_the_same_key(db_session, 
     assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}
     assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}  # its event has not come yet: asked again
     assert len(card.refunds) == 1  # ... and Stripe replays the first answer: refunded once
-    calls = [r for r in card.requests if r.path == "/v1/refunds"]
+    calls = requests_to(card, "/v1/refunds", 2)
     assert [(r.idempotency_key, r.replayed) for r in calls] == [(f"pledge-{pledge.id}-refund", False),
                                                                  (f"pledge-{pledge.id}-refund", True)]
 
@@ -154,3 +154,31 @@ def test_flask_sweep_pledges_command(db_session, app, card):
     db_session.refresh(paid_meanwhile)
     assert (abandoned.status, paid_meanwhile.status) == (S.CANCELLED, S.PAID)
     assert counters(need) == (0, 100_000) == expected_counters(need.id)
+
+
+def test_the_sweep_retries_the_refund_of_redirected_money_too(db_session, client, card, office, staff_user,
+                                                              monkeypatch):
+    from sqlalchemy import select
+
+    from marketplace.needs.lifecycle import NEED_LIFECYCLE
+    from marketplace.pledges.models import Pledge
+
+    source, target = open_need(household__office=office), open_need(household__office=office)
+    pledge = paid_card_pledge(client, card, source, patron(), 300_000, allow_redirect=True)
+    NEED_LIFECYCLE.apply(source, "cancel", actor=staff_user, reason="moved")
+    db_session.commit()
+    successor = db_session.scalar(select(Pledge).where(Pledge.redirected_from_id == pledge.id))
+    working = payments.refund
+
+    def unreachable(**kwargs):
+        raise payments.PaymentError("Stripe is down")
+
+    monkeypatch.setattr(payments, "refund", unreachable)
+    NEED_LIFECYCLE.apply(target, "cancel", actor=staff_user, reason="duplicate")
+    db_session.commit()
+    assert successor.status is S.REFUND_PENDING and card.refunds == {}
+
+    monkeypatch.setattr(payments, "refund", working)
+    assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}
+    [refund] = card.refunds.values()
+    assert (refund["payment_intent"], refund["amount"]) == (pledge.payment_intent_id, 300_000)

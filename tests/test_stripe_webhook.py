@@ -10,13 +10,13 @@ import time
 
 import pytest
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.pledges import services
 from marketplace.pledges.models import PaymentEvent, PledgeStatus as S
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
-    SECRET, WEBHOOK, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications,
-    open_need, paid_card_pledge, patron, post_event, rows,
+    WEBHOOK, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications,
+    open_need, paid_card_pledge, patron, post_event, requests_to, rows,
 )
 
 
@@ -247,7 +247,7 @@ def test_a_payment_after_the_pledge_was_cancelled_is_given_back(db_session, clie
     assert pledge.status is S.REFUND_PENDING
     [refund] = card.refunds.values()
     assert refund["amount"] == 500_000
-    assert [r.idempotency_key for r in card.requests if r.path == "/v1/refunds"] == [f"pledge-{pledge.id}-refund"]
+    assert [r.idempotency_key for r in requests_to(card, "/v1/refunds", 1)] == [f"pledge-{pledge.id}-refund"]
     assert counters(need) == (500_000, 0)  # the newcomer's reservation, never more than the goal
 
     assert post_event(client, card, card.events_of_type("charge.refunded")[0]).status_code == 200

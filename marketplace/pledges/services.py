@@ -57,6 +57,14 @@ def _open_need_or_refuse(need: Need) -> None:
         raise PledgeRefused(_("This request no longer takes pledges."), code="need_closed")
 
 
+def _refuse_what_does_not_fit(need: Need) -> None:
+    """A money pledge too big for what is still open: say how much is, or that nothing is."""
+    if need.money_open <= 0:
+        raise PledgeRefused(_("Thank you, but this request is already fully covered."), code="fully_covered")
+    raise PledgeRefused(_("Only %(amount)s is still missing; please pledge at most that.",
+                          amount=format_money(need.money_open)), code="over_goal")
+
+
 def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, allow_redirect: bool = False,
                  card: bool | None = None) -> Pledge:
     """Reserve `amount` (tiyn) of the need's goal for the patron: by card when Stripe is configured (unless
@@ -69,8 +77,10 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
         raise PledgeRefused(_("The smallest pledge is %(amount)s.", amount=format_money(MIN_AMOUNT)),
                             code="too_small")
     if amount > need.money_goal:  # also keeps the arithmetic below inside the database's integers
-        raise PledgeRefused(_("Only %(amount)s is still missing; please pledge at most that.",
-                              amount=format_money(need.money_open)), code="over_goal")
+        # Fix: told like any pledge that does not fit, from the counters as they are now (the copy the
+        # caller holds may be stale, and a covered need was answered "Only 0 ₸ is still missing").
+        db.session.refresh(need, attribute_names=["money_raised", "money_reserved"])
+        _refuse_what_does_not_fit(need)
     reserved = db.session.execute(
         update(Need)
         .where(Need.id == need.id, Need.status.in_(OPEN), Need.hidden_at.is_(None), Need.money_goal.is_not(None),
@@ -82,10 +92,7 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
     db.session.refresh(need, attribute_names=["money_raised", "money_reserved", "status", "hidden_at"])
     if reserved.rowcount != 1:
         _open_need_or_refuse(need)
-        if need.money_open <= 0:
-            raise PledgeRefused(_("Thank you, but this request is already fully covered."), code="fully_covered")
-        raise PledgeRefused(_("Only %(amount)s is still missing; please pledge at most that.",
-                              amount=format_money(need.money_open)), code="over_goal")
+        _refuse_what_does_not_fit(need)
     if card is None or not payments.card_payments_enabled():  # no cards without Stripe, whatever was asked
         card = payments.card_payments_enabled()
     pledge = Pledge(
@@ -269,14 +276,27 @@ def give_back(pledge: Pledge, *, why: str, actor=None) -> None:
     """Refund a paid pledge: through Stripe for a card, by hand (staff confirm) for a transfer. `actor` is
     the staff member who decided it; None when the need closed."""
     change_pledge(pledge, "refund", actor=actor, reason=why)
-    if pledge.provider is PaymentProvider.STRIPE and pledge.payment_intent_id:
+    if pledge.provider is PaymentProvider.STRIPE and _payment_intent_of(pledge):
         send_refund(pledge)
+
+
+def _payment_intent_of(pledge: Pledge) -> str | None:
+    """The card payment behind a pledge: its own, or for redirected money the one it was first paid with.
+
+    Fix: a redirect's successor has no payment_intent_id of its own (the column is unique and the card
+    was charged for the first need), so when its new need closed too its refund was never sent, nor
+    retried by the sweep: the money stayed in refund_pending for good. It goes back through the original
+    payment; that payment's charge.refunded finds the successor through the redirected pledge."""
+    hops = 0
+    while pledge.payment_intent_id is None and pledge.redirected_from is not None and hops < 20:
+        pledge, hops = pledge.redirected_from, hops + 1
+    return pledge.payment_intent_id
 
 
 def send_refund(pledge: Pledge) -> bool:
     """Ask Stripe to refund what is left of the pledge; the charge.refunded event records it."""
     try:
-        payments.refund(pledge_id=pledge.id, payment_intent_id=pledge.payment_intent_id,
+        payments.refund(pledge_id=pledge.id, payment_intent_id=_payment_intent_of(pledge),
                         amount=pledge.amount - pledge.amount_refunded)
     except payments.PaymentError:
         current_app.logger.warning("refund of pledge %s failed; the sweep will retry", pledge.id)
@@ -520,8 +540,9 @@ def sweep(now=None) -> dict[str, int]:
         db.session.commit()
     for pledge in db.session.scalars(select(Pledge).where(
             Pledge.status == S.REFUND_PENDING, Pledge.provider == PaymentProvider.STRIPE,
-            Pledge.payment_intent_id.is_not(None))).all():
-        counts["refunds_retried"] += send_refund(pledge)
+            Pledge.payment_intent_id.is_not(None) | Pledge.redirected_from_id.is_not(None))).all():
+        if _payment_intent_of(pledge):  # fix: redirected money too (see _payment_intent_of)
+            counts["refunds_retried"] += send_refund(pledge)
     return counts
 
 
@@ -533,7 +554,8 @@ def _sweep_checkout(pledge: Pledge) -> str | None:
         except payments.PaymentError:
             return None
         if session.get("status") == "complete" and session.get("payment_status") == "paid":
-            return "paid" if paid(pledge, session.get("payment_intent"), session.get("amount_total")) == "paid" else None
+            outcome = paid(pledge, session.get("payment_intent"), session.get("amount_total"))
+            return "paid" if outcome == "paid" else None
         if session.get("status") == "open" and payments.expire_checkout(pledge.checkout_session_id) is None:
             return None  # completed meanwhile: its webhook (or the next sweep) settles it
     return "released" if _quietly(pledge, "cancel", reason="the card checkout expired unpaid") else None
