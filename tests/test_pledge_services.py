@@ -241,6 +241,13 @@ def test_a_closed_need_releases_pending_money_and_gives_back_paid_transfers(db_s
     assert waiting.status is S.CANCELLED
     assert paid.status is S.REFUND_PENDING  # a transfer goes back by hand
     assert counters(need) == (0, 0) == expected_counters(need.id)
+    # The patron is told, with the reason someone wrote, or in the notice's own words for an expiry.
+    told = notifications(who.id)
+    suffix = "" if how == "cancel" else "_expired"
+    assert sorted(n.kind for n in told if n.kind != "pledge.paid") == [f"pledge.cancelled{suffix}",
+                                                                       f"pledge.refunding{suffix}"]
+    assert all(n.params["reason"] == ("the family left" if how == "cancel" else "") for n in told
+               if n.kind != "pledge.paid")
     services.change_pledge(paid, "refunded", actor=staff_user)  # staff confirm they returned it
     db_session.commit()
     assert paid.status is S.REFUNDED
@@ -276,7 +283,7 @@ def test_refund_flow_a_cancelled_need_refunds_a_paid_card_pledge_through_stripe(
     assert pledge.status is S.REFUNDED and pledge.amount_refunded == 700_000
     assert counters(need) == (0, 0) == expected_counters(need.id)
     assert audits(pledge.id) == ["pledge.create", "pledge.pay", "pledge.refund", "pledge.refunded"]
-    assert [n.kind for n in notifications(who.id)] == ["pledge.paid", "pledge.refunded"]
+    assert [n.kind for n in notifications(who.id)] == ["pledge.paid", "pledge.refunding", "pledge.refunded"]
 
 
 def test_redirect_flow_paid_money_moves_to_a_similar_need_of_the_same_office(
@@ -365,7 +372,7 @@ def test_redirected_card_money_whose_new_need_closes_too_goes_back_to_the_card(
     db_session.refresh(successor)
     assert successor.status is S.REFUNDED and successor.amount_refunded == 600_000
     assert pledge.status is S.REDIRECTED
-    assert [n.kind for n in notifications(who.id)] == ["pledge.paid", "pledge.redirected", "pledge.refunded"]
+    assert [n.kind for n in notifications(who.id)] == ["pledge.paid", "pledge.redirected", "pledge.refunding", "pledge.refunded"]
 
 
 # --- the success redirect is no proof of payment ------------------------------------------------------

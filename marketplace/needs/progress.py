@@ -25,6 +25,9 @@ def sync_progress(need: Need) -> None:
     """Start or reopen the need to match what is promised; a need asking for nothing stays as it is."""
     if not (need.money_goal or need.volunteer_slots or need.items):
         return
+    # Two requests completing the last two parts at once would each see the other's part missing and
+    # neither would start the need: the need's row lock makes the second read after the first commits.
+    db.session.execute(select(Need.id).where(Need.id == need.id).with_for_update(key_share=True))
     if need.status is NeedStatus.VERIFIED and is_covered(need):
         NEED_LIFECYCLE.apply(need, "start", actor=None, reason="everything asked for is promised")
     elif need.status is NeedStatus.IN_PROGRESS and not is_covered(need):

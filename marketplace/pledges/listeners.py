@@ -15,7 +15,8 @@ def settle_pledges_of_need(need, *, transition, actor, reason, before) -> None:
     from marketplace.pledges.services import change_pledge, settle_closed_need
 
     if transition.name in ("cancel", "expire"):
-        settle_closed_need(need, why=reason or f"the request was {transition.target.value}")
+        # A cancel has the reason someone wrote; an expiry has none, and its notices say so in their own words.
+        settle_closed_need(need, why=reason if transition.name == "cancel" else None)
     elif transition.name == "fulfil":
         for pledge in db.session.scalars(select(Pledge).where(
                 Pledge.need_id == need.id, Pledge.kind == PledgeKind.MONEY, Pledge.status == PledgeStatus.PAID)):

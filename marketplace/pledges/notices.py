@@ -12,8 +12,21 @@ register_message("pledge.refunded", _l("Your payment was returned"),
 register_message("pledge.redirected", _l("Your gift went to a similar request"),
                  _l("The request “%(title)s” was closed (%(reason)s). As you allowed, your %(amount)s went to a "
                     "similar request of the same office: “%(target)s”."))
+register_message("pledge.redirected_expired", _l("Your gift went to a similar request"),
+                 _l("The request “%(title)s” reached its deadline. As you allowed, your %(amount)s went to a "
+                    "similar request of the same office: “%(target)s”."))
+register_message("pledge.cancelled_expired", _l("Your pledge was cancelled"),
+                 _l("The request “%(title)s” reached its deadline, so your pledge of %(amount)s was cancelled."))
+register_message("pledge.refunding_expired", _l("Your payment is being returned"),
+                 _l("The request “%(title)s” reached its deadline, so your %(amount)s is being returned to you. "
+                    "A card refund usually reaches your account within a few days; the office returns a transfer "
+                    "or cash by hand."))
 register_message("pledge.cancelled", _l("Your pledge was cancelled"),
                  _l("Your pledge of %(amount)s for “%(title)s” was cancelled: %(reason)s"))
+register_message("pledge.refunding", _l("Your payment is being returned"),
+                 _l("The request “%(title)s” was closed (%(reason)s), so your %(amount)s is being returned to you. "
+                    "A card refund usually reaches your account within a few days; the office returns a transfer "
+                    "or cash by hand."))
 register_message("pledge.lapsed", _l("Your pledge lapsed"),
                  _l("No transfer for your pledge of %(amount)s to “%(title)s” arrived in time, so the amount is "
                     "free for others again. You are welcome to pledge again."))

@@ -59,6 +59,14 @@ def retrieve_checkout(session_id: str) -> dict:
     return session.to_dict()
 
 
+def latest_charge(payment_intent_id: str) -> dict | None:
+    """The charge of a card payment (amount, amount_refunded, payment_intent) as a plain dict."""
+    intent = _call(lambda params, options: _client().v1.payment_intents.retrieve(payment_intent_id, params, options),
+                   {"expand": ["latest_charge"]})
+    charge = intent.to_dict().get("latest_charge")
+    return charge if isinstance(charge, dict) else None
+
+
 def expire_checkout(session_id: str) -> stripe.checkout.Session | None:
     """Close an open Checkout Session; None when it had already completed or expired."""
     try:

@@ -138,6 +138,8 @@ def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: G
         raise PledgeRefused(_("Choose one of the goods this request asks for."), code="no_such_item")
     if quantity < 1:
         raise PledgeRefused(_("Pledge at least one."), code="too_small")
+    # The need's row first, as everywhere (see _read_locked): a volunteer delivery writes to it below.
+    db.session.execute(select(Need.id).where(Need.id == need.id).with_for_update(key_share=True))
     taken = db.session.execute(
         update(NeedItem)
         .where(NeedItem.id == item.id, NeedItem.quantity_pledged + quantity <= NeedItem.quantity,
@@ -191,7 +193,7 @@ def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None 
 
 
 def _read_locked(pledge: Pledge) -> None:
-    """Lock the pledge's row (a money pledge's need row first) and read its status and refunded amount
+    """Lock the pledge's row (its need's row first) and read its status and refunded amount
     afresh; the locks hold until the transaction ends.
 
     Fix: what a pledge holds on its need used to be computed from the copy loaded at the start of the
@@ -208,8 +210,8 @@ def _read_locked(pledge: Pledge) -> None:
     webhook takes it before storing the event row, whose foreign key would otherwise hold a KEY SHARE
     lock on the pledge that a second event's request then waited on (another deadlock).
     """
-    if pledge.kind is PledgeKind.MONEY:
-        db.session.execute(select(Need.id).where(Need.id == pledge.need_id).with_for_update(key_share=True))
+    # Goods too: cancelling a goods pledge touches its item line and, for a volunteer delivery, the need.
+    db.session.execute(select(Need.id).where(Need.id == pledge.need_id).with_for_update(key_share=True))
     db.session.refresh(pledge, attribute_names=["status", "amount_refunded"], with_for_update=True)
 
 
@@ -246,20 +248,27 @@ def _sync(need: Need) -> None:
 
 # --- a closed need: cancel, refund or redirect ---------------------------------------------------
 
-def settle_closed_need(need: Need, *, why: str) -> None:
-    """The need was cancelled or expired: release what is pending, and give back or move what was paid."""
+def settle_closed_need(need: Need, *, why: str | None) -> None:
+    """The need was cancelled (`why`: the reason given) or expired (`why` None): release what is pending,
+    and give back or move what was paid; each patron is told."""
+    notice = "" if why else "_expired"
+    why_logged = why or "the request expired"
     pledges = db.session.scalars(select(Pledge).where(
         Pledge.need_id == need.id, Pledge.status.in_((S.PENDING, S.AWAITING_TRANSFER, S.PAID)))
         .order_by(Pledge.id)).all()
     for pledge in pledges:
         if pledge.status is S.PENDING and pledge.checkout_session_id:
-            _close_checkout(pledge, why=why)
+            _close_checkout(pledge, why=why_logged)
         elif pledge.status in (S.PENDING, S.AWAITING_TRANSFER):
-            _quietly(pledge, "cancel", reason=why)
+            _quietly(pledge, "cancel", reason=why_logged)
         elif pledge.status is S.PAID:
-            if pledge.allow_redirect and redirect(pledge, why=why) is not None:
-                continue
-            give_back(pledge, why=why)
+            if pledge.allow_redirect and redirect(pledge, why=why_logged, notice=f"pledge.redirected{notice}",
+                                                  told_reason=why) is not None:
+                continue  # redirect() tells the patron where the money went
+            give_back(pledge, why=why_logged)
+        if pledge.status in (S.CANCELLED, S.REFUND_PENDING):
+            kind = "pledge.cancelled" if pledge.status is S.CANCELLED else "pledge.refunding"
+            _tell(pledge, kind + notice, reason=why)
 
 
 def _close_checkout(pledge: Pledge, *, why: str) -> None:
@@ -319,7 +328,8 @@ def similar_need(pledge: Pledge) -> Need | None:
     ).first()
 
 
-def redirect(pledge: Pledge, *, why: str) -> Pledge | None:
+def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected", told_reason: str | None = None
+             ) -> Pledge | None:
     """Move a paid pledge to a similar need of the same office (the patron agreed when pledging)."""
     # Fix: a partly refunded pledge moves only what is left of it. The target used to be credited with
     # the full amount while its new pledge holds amount - amount_refunded, so the target's money_raised
@@ -353,9 +363,9 @@ def redirect(pledge: Pledge, *, why: str) -> Pledge | None:
     from marketplace.notifications import notify
 
     if pledge.patron is not None:
-        notify(pledge.patron, "pledge.redirected",
+        notify(pledge.patron, notice,
                params={"amount": format_money(successor.amount), "title": pledge.need.title, "target": target.title,
-                       "reason": why}, link=f"/needs/{target.id}")
+                       "reason": told_reason or ""}, link=f"/needs/{target.id}")
     return successor
 
 
@@ -488,14 +498,14 @@ def paid(pledge: Pledge, payment_intent_id: str | None, amount: int | None) -> s
     return f"already {pledge.status.value}"
 
 
-def _tell(pledge: Pledge, kind: str) -> None:
+def _tell(pledge: Pledge, kind: str, *, reason: str | None = None) -> None:
     from marketplace.notifications import notify
 
     if pledge.patron is None:
         return
     what = format_money(pledge.amount) if pledge.is_money else f"{pledge.quantity} × {pledge.item.name if pledge.item else ''}"
     params = {"amount": what, "title": pledge.need.title,
-              "receipt": pledge.receipt_number or "", "reason": pledge.status_reason or ""}
+              "receipt": pledge.receipt_number or "", "reason": reason or ""}
     link = f"/pledges/{pledge.id}/receipt" if kind == "pledge.paid" else f"/pledges/{pledge.id}"
     notify(pledge.patron, kind, params=params, link=link)
 
@@ -520,7 +530,7 @@ def sweep(now=None) -> dict[str, int]:
     a webhook held while waiting for the need's row: PostgreSQL broke the deadlock by aborting one of
     them, and when that was the sweep, all of its work was rolled back."""
     now = now or utcnow()
-    counts = {"paid": 0, "released": 0, "lapsed": 0, "refunds_retried": 0}
+    counts = {"paid": 0, "released": 0, "lapsed": 0, "refunds_retried": 0, "refunds_reconciled": 0}
     grace = now - timedelta(minutes=5)
     stale = db.session.scalars(select(Pledge).where(
         Pledge.status == S.PENDING, Pledge.kind == PledgeKind.MONEY, Pledge.provider == PaymentProvider.STRIPE,
@@ -542,8 +552,29 @@ def sweep(now=None) -> dict[str, int]:
             Pledge.status == S.REFUND_PENDING, Pledge.provider == PaymentProvider.STRIPE,
             Pledge.payment_intent_id.is_not(None) | Pledge.redirected_from_id.is_not(None))).all():
         if _payment_intent_of(pledge):  # fix: redirected money too (see _payment_intent_of)
-            counts["refunds_retried"] += send_refund(pledge)
+            outcome = _sweep_refund(pledge)
+            if outcome:
+                counts[outcome] += 1
+            db.session.commit()
     return counts
+
+
+def _sweep_refund(pledge: Pledge) -> str | None:
+    """A refund still pending: if Stripe already refunded (its charge.refunded event was missed), record
+    it as that event would; else ask again under the same key (Stripe replays a refund it made)."""
+    original = pledge
+    while original.payment_intent_id is None and original.redirected_from is not None:
+        original = original.redirected_from
+    try:
+        charge = payments.latest_charge(original.payment_intent_id)
+    except payments.PaymentError:
+        return None
+    if charge is not None and int(charge.get("amount_refunded") or 0) > original.amount_refunded:
+        _on_charge_refunded(original, charge)
+        db.session.refresh(pledge, attribute_names=["status"])
+        if pledge.status is S.REFUNDED:
+            return "refunds_reconciled"
+    return "refunds_retried" if send_refund(pledge) else None
 
 
 def _sweep_checkout(pledge: Pledge) -> str | None:
