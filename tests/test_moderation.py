@@ -495,3 +495,36 @@ def test_one_open_flag_per_user_and_object(db_session):
     again = create_flag(reporter, FlagTarget.NEED, need, "Снова что-то не так")
     assert again.id != first.id
     assert db_session.scalar(select(func.count(Flag.id)).where(Flag.reporter_id == reporter.id)) == 2
+
+
+def test_erasing_a_family_patrons_gave_to_settles_the_pledges_and_keeps_an_anonymous_record(
+        client, db_session, office, staff_user):
+    from marketplace.notifications.models import Notification
+    from marketplace.pledges import services
+    from marketplace.pledges.models import Pledge, PledgeStatus
+
+    household = HouseholdFactory(office=office, verified=True, children=[2012], phone="+7 705 111 22 33",
+                                 address="ул. Тайная, 5", other_circumstances="Тайные обстоятельства")
+    need = NeedFactory(household=household, office=office, status=NeedStatus.VERIFIED, money_goal=50_000_00,
+                       description="Описание с подробностями о семье")
+    patron = UserFactory(role=Role.PATRON)
+    paid = services.pledge_money(need, patron, amount=10_000_00, card=False)
+    services.change_pledge(paid, "confirm_transfer", actor=staff_user)
+    waiting = services.pledge_money(need, patron, amount=5_000_00, card=False)
+    household.erasure_requested_at = ago(days=1)
+    db_session.commit()
+
+    login(client, staff_user)
+    assert client.post(f"/staff/households/{household.id}/erase", data={"confirm": "y"}).status_code == 302
+    db_session.expire_all()
+    # The money records stay, settled as for any withdrawn request: the transfer goes back by hand.
+    paid, waiting = db_session.get(Pledge, paid.id), db_session.get(Pledge, waiting.id)
+    assert (paid.status, waiting.status) == (PledgeStatus.REFUND_PENDING, PledgeStatus.CANCELLED)
+    assert paid.receipt_number is not None
+    kinds = {n.kind for n in db_session.scalars(select(Notification).where(Notification.user_id == patron.id))}
+    assert {"pledge.refunding_withdrawn", "pledge.cancelled_withdrawn"} <= kinds
+    # ... and nothing about the family does.
+    kept = db_session.get(Household, household.id)
+    assert (kept.phone, kept.address, kept.other_circumstances, kept.children) == (None, None, None, [])
+    assert db_session.get(Need, need.id).description == "—"
+    assert kept.user.email.endswith(".invalid")

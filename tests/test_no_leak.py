@@ -259,3 +259,32 @@ def test_every_public_point_is_rounded_to_about_a_kilometre(world, visitors):
     for point in points:
         assert _decimals(point["lat"]) <= 2 and _decimals(point["lon"]) <= 2, point
         assert (point["lat"], point["lon"]) == (COARSE_LAT, COARSE_LON)
+
+
+def test_a_patrons_own_pledge_pages_show_nothing_of_the_family(world, visitors, db_session):
+    """The patron's pledge form, pledge page, receipt, dashboard, CSV and notices name the request, never the
+    family: money paid by transfer (confirmed, with its receipt) and goods received."""
+    from marketplace.notifications.models import Notification
+    from marketplace.pledges import services
+    from marketplace.pledges.models import GoodsDelivery
+
+    need = world.family_needs["verified"]
+    staff = UserFactory(role=Role.STAFF, office=world.office)
+    patron = UserFactory(role=Role.PATRON, patron=True)
+    money = services.pledge_money(need, patron, amount=500_000, card=False)
+    services.change_pledge(money, "confirm_transfer", actor=staff)
+    goods = services.pledge_goods(need, patron, item_id=need.items[0].id, quantity=1, delivery=GoodsDelivery.OFFICE)
+    services.change_pledge(goods, "deliver", actor=staff)
+    db_session.commit()
+    client = visitors["anonymous"]
+    assert login(client, patron).status_code == 302
+    failures = []
+    for path in (f"/needs/{need.id}/pledge", f"/pledges/{money.id}", f"/pledges/{money.id}/receipt",
+                 f"/pledges/{goods.id}", "/patron/", "/patron/pledges.csv", "/notifications/"):
+        response = client.get(path)
+        if response.status_code != 200:
+            failures.append(f"{path}: status {response.status_code}")
+        failures += [f"{path}: {leak}" for leak in leaks_in(response.get_data(as_text=True))]
+    for notice in db_session.query(Notification).filter_by(user_id=patron.id):
+        failures += [f"notice {notice.kind}: {leak}" for leak in leaks_in(json.dumps(notice.params, ensure_ascii=False))]
+    assert failures == [], "\n".join(failures)

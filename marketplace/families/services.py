@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from marketplace import audit, geo
@@ -295,6 +295,42 @@ def request_erasure(user) -> None:
         audit.record("household.erasure_requested", household, actor=user, office_id=household.office_id)
 
 
+def _close_open_needs(household: Household, *, actor) -> None:
+    """Requests not yet met are withdrawn through their lifecycle first, so that what hangs on them is
+    settled as for any withdrawal: volunteers' tasks released, pending pledges cancelled, paid money
+    returned or moved, every patron and volunteer told (without the family's reason)."""
+    from marketplace.needs.lifecycle import BEFORE_FULFILLED, NEED_LIFECYCLE
+    from marketplace.needs.models import Need
+
+    for need in db.session.scalars(select(Need).where(Need.household_id == household.id,
+                                                      Need.status.in_(BEFORE_FULFILLED))).all():
+        NEED_LIFECYCLE.apply(need, "cancel", actor=actor, reason="the family's data was erased")
+
+
+def _patrons_gave_to(household: Household) -> bool:
+    from marketplace.needs.models import Need
+    from marketplace.pledges.models import Pledge
+
+    return db.session.scalar(select(Pledge.id).join(Need, Pledge.need_id == Need.id)
+                             .where(Need.household_id == household.id).limit(1)) is not None
+
+
+def _keep_anonymous_shell(household: Household) -> None:
+    """Pledges are money records (receipts, refunds still to make by hand): their requests stay, emptied of
+    everything about the family; only the title the public saw, the office and the amounts remain."""
+    from marketplace.needs.models import Need, NeedMessage
+
+    for field in ("other_circumstances", "children_signature", "phone", "phone_digits", "address", "latitude",
+                  "longitude", "status_reason", "consent_version"):
+        setattr(household, field, None)
+    household.adults, household.single_parent, household.disability = 1, False, False
+    household.children.clear()
+    for need in db.session.scalars(select(Need).where(Need.household_id == household.id)):
+        need.description = "—"
+        need.status_reason = None
+        db.session.execute(delete(NeedMessage).where(NeedMessage.need_id == need.id))
+
+
 def erase_household(household: Household, *, actor) -> None:
     """Carry out a family's erasure request: files, household, needs and messages are deleted and
     the account is anonymised and disabled. The audit log keeps who did what, without the data."""
@@ -318,7 +354,11 @@ def erase_household(household: Household, *, actor) -> None:
                        .execution_options(synchronize_session=False))
     for notification in db.session.scalars(select(Notification).where(Notification.user_id == user.id)):
         db.session.delete(notification)
-    db.session.delete(household)
+    _close_open_needs(household, actor=actor)
+    if _patrons_gave_to(household):
+        _keep_anonymous_shell(household)
+    else:
+        db.session.delete(household)
     revoke_all_sessions(user)
     user.email = f"erased-{user.id}@erased.invalid"
     user.full_name = "—"

@@ -12,12 +12,15 @@ from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus
 
 @NEED_LIFECYCLE.signal.connect
 def settle_pledges_of_need(need, *, transition, actor, reason, before) -> None:
-    from marketplace.pledges.services import change_pledge, settle_closed_need
+    from marketplace.pledges.services import change_pledge, settle_closed_need, settle_unpaid_of_fulfilled_need
 
     if transition.name in ("cancel", "expire"):
         # A cancel has the reason someone wrote; an expiry has none, and its notices say so in their own words.
         settle_closed_need(need, why=reason if transition.name == "cancel" else None)
     elif transition.name == "fulfil":
+        # Money not paid yet is no longer needed: its checkout is closed and its reservation released (a
+        # payment that still comes through is refunded by the webhook); paid money was spent on the need.
+        settle_unpaid_of_fulfilled_need(need)
         for pledge in db.session.scalars(select(Pledge).where(
                 Pledge.need_id == need.id, Pledge.kind == PledgeKind.MONEY, Pledge.status == PledgeStatus.PAID)):
             change_pledge(pledge, "deliver", actor=None, reason="the request was fulfilled")

@@ -9,9 +9,9 @@ register_message("pledge.paid", _l("Thank you: your payment arrived"),
                  _l("Your payment of %(amount)s for “%(title)s” arrived. Your receipt number is %(receipt)s."))
 register_message("pledge.refunded", _l("Your payment was returned"),
                  _l("Your payment of %(amount)s for “%(title)s” was returned to you. %(reason)s"))
-register_message("pledge.redirected", _l("Your gift went to a similar request"),
-                 _l("The request “%(title)s” was closed (%(reason)s). As you allowed, your %(amount)s went to a "
-                    "similar request of the same office: “%(target)s”."))
+register_message("pledge.redirected_withdrawn", _l("Your gift went to a similar request"),
+                 _l("The request “%(title)s” was withdrawn. As you allowed, your %(amount)s went to a similar "
+                    "request of the same office: “%(target)s”."))
 register_message("pledge.redirected_expired", _l("Your gift went to a similar request"),
                  _l("The request “%(title)s” reached its deadline. As you allowed, your %(amount)s went to a "
                     "similar request of the same office: “%(target)s”."))
@@ -23,10 +23,15 @@ register_message("pledge.refunding_expired", _l("Your payment is being returned"
                     "or cash by hand."))
 register_message("pledge.cancelled", _l("Your pledge was cancelled"),
                  _l("Your pledge of %(amount)s for “%(title)s” was cancelled: %(reason)s"))
-register_message("pledge.refunding", _l("Your payment is being returned"),
-                 _l("The request “%(title)s” was closed (%(reason)s), so your %(amount)s is being returned to you. "
-                    "A card refund usually reaches your account within a few days; the office returns a transfer "
-                    "or cash by hand."))
+register_message("pledge.refunding_withdrawn", _l("Your payment is being returned"),
+                 _l("The request “%(title)s” was withdrawn, so your %(amount)s is being returned to you. A card "
+                    "refund usually reaches your account within a few days; the office returns a transfer or cash "
+                    "by hand."))
+register_message("pledge.cancelled_withdrawn", _l("Your pledge was cancelled"),
+                 _l("The request “%(title)s” was withdrawn, so your pledge of %(amount)s was cancelled."))
+register_message("pledge.cancelled_met", _l("Your pledge was cancelled"),
+                 _l("The request “%(title)s” has been met, so your pledge of %(amount)s, not paid yet, was "
+                    "cancelled. Thank you! You are welcome to support another request."))
 register_message("pledge.lapsed", _l("Your pledge lapsed"),
                  _l("No transfer for your pledge of %(amount)s to “%(title)s” arrived in time, so the amount is "
                     "free for others again. You are welcome to pledge again."))

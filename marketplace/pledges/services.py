@@ -140,6 +140,8 @@ def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: G
         raise PledgeRefused(_("Pledge at least one."), code="too_small")
     # The need's row first, as everywhere (see _read_locked): a volunteer delivery writes to it below.
     db.session.execute(select(Need.id).where(Need.id == need.id).with_for_update(key_share=True))
+    db.session.refresh(need, attribute_names=["status", "hidden_at", "volunteer_slots", "slots_filled"])
+    _open_need_or_refuse(need)
     taken = db.session.execute(
         update(NeedItem)
         .where(NeedItem.id == item.id, NeedItem.quantity_pledged + quantity <= NeedItem.quantity,
@@ -251,7 +253,9 @@ def _sync(need: Need) -> None:
 def settle_closed_need(need: Need, *, why: str | None) -> None:
     """The need was cancelled (`why`: the reason given) or expired (`why` None): release what is pending,
     and give back or move what was paid; each patron is told."""
-    notice = "" if why else "_expired"
+    # Patrons are told in the notice's own words: a reason written by the family or for the family may
+    # carry their private details, so it stays in the pledge's record and the audit log only.
+    notice = "_withdrawn" if why else "_expired"
     why_logged = why or "the request expired"
     pledges = db.session.scalars(select(Pledge).where(
         Pledge.need_id == need.id, Pledge.status.in_((S.PENDING, S.AWAITING_TRANSFER, S.PAID)))
@@ -262,13 +266,26 @@ def settle_closed_need(need: Need, *, why: str | None) -> None:
         elif pledge.status in (S.PENDING, S.AWAITING_TRANSFER):
             _quietly(pledge, "cancel", reason=why_logged)
         elif pledge.status is S.PAID:
-            if pledge.allow_redirect and redirect(pledge, why=why_logged, notice=f"pledge.redirected{notice}",
-                                                  told_reason=why) is not None:
+            if pledge.allow_redirect and redirect(pledge, why=why_logged,
+                                                  notice=f"pledge.redirected{notice}") is not None:
                 continue  # redirect() tells the patron where the money went
             give_back(pledge, why=why_logged)
         if pledge.status in (S.CANCELLED, S.REFUND_PENDING):
             kind = "pledge.cancelled" if pledge.status is S.CANCELLED else "pledge.refunding"
-            _tell(pledge, kind + notice, reason=why)
+            _tell(pledge, kind + notice)
+
+
+def settle_unpaid_of_fulfilled_need(need: Need) -> None:
+    """The need was met without them: money pledges not paid yet are cancelled, and their patrons told."""
+    for pledge in db.session.scalars(select(Pledge).where(
+            Pledge.need_id == need.id, Pledge.kind == PledgeKind.MONEY,
+            Pledge.status.in_((S.PENDING, S.AWAITING_TRANSFER))).order_by(Pledge.id)).all():
+        if pledge.status is S.PENDING and pledge.checkout_session_id:
+            _close_checkout(pledge, why="the request was met")
+        else:
+            _quietly(pledge, "cancel", reason="the request was met")
+        if pledge.status is S.CANCELLED:
+            _tell(pledge, "pledge.cancelled_met")
 
 
 def _close_checkout(pledge: Pledge, *, why: str) -> None:
@@ -322,14 +339,13 @@ def similar_need(pledge: Pledge) -> Need | None:
         select(Need).where(
             Need.id != source.id, Need.office_id == source.office_id, Need.status.in_(OPEN),
             Need.hidden_at.is_(None), Need.money_goal.is_not(None),
-            Need.money_raised + Need.money_reserved + left <= Need.money_goal)
+            Need.money_raised + Need.money_reserved <= Need.money_goal - left)
         .order_by((Need.category != source.category), Need.urgency_rank, Need.created_at, Need.id)
         .limit(1)
     ).first()
 
 
-def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected", told_reason: str | None = None
-             ) -> Pledge | None:
+def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected_withdrawn") -> Pledge | None:
     """Move a paid pledge to a similar need of the same office (the patron agreed when pledging)."""
     # Fix: a partly refunded pledge moves only what is left of it. The target used to be credited with
     # the full amount while its new pledge holds amount - amount_refunded, so the target's money_raised
@@ -342,7 +358,7 @@ def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected", tol
             return None
         moved = db.session.execute(
             update(Need).where(Need.id == target.id, Need.status.in_(OPEN), Need.hidden_at.is_(None),
-                               Need.money_raised + Need.money_reserved + left <= Need.money_goal)
+                               Need.money_raised + Need.money_reserved <= Need.money_goal - left)
             .values(money_raised=Need.money_raised + left).execution_options(synchronize_session=False))
         if moved.rowcount == 1:
             break
@@ -365,7 +381,7 @@ def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected", tol
     if pledge.patron is not None:
         notify(pledge.patron, notice,
                params={"amount": format_money(successor.amount), "title": pledge.need.title, "target": target.title,
-                       "reason": told_reason or ""}, link=f"/needs/{target.id}")
+                       }, link=f"/needs/{target.id}")
     return successor
 
 

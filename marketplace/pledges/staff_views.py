@@ -265,7 +265,8 @@ def act(pledge_id: int, action: str):
     if told:
         message += " " + _("The patron has been told.")
     flash(message, "success")
-    return redirect(url_for(".index", **request.args.to_dict()), 303)
+    back = {key: request.args[key] for key in ("tab", "page", "office_id", "need_id") if key in request.args}
+    return redirect(url_for(".index", **back), 303)
 
 
 # --- the family's side ----------------------------------------------------------------------------
