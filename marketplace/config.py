@@ -104,6 +104,9 @@ class Config:
 
     # The site's address, for links in e-mails sent outside a request (jobs, CLI).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Host names the site answers to (comma-separated); any other Host header gets a 400, so that links
+    # built from the request (password resets, Stripe's return addresses) always name this site.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     # Card payments (Stripe Checkout). With no secret key money pledges wait for a transfer staff confirm.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

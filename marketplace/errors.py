@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -24,7 +25,16 @@ def render_error(code: int, detail: str | None = None):
     title, advice = _messages().get(code, _messages()[500 if code >= 500 else 400])
     if request.path.startswith("/api/"):
         return jsonify(error={"status": code, "title": title, "detail": detail or advice}), code
+    if _request_ctx_has_no_urls():
+        # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so the page has no links.
+        return f"<!doctype html><title>{code}</title><h1>{escape(title)}</h1><p>{escape(advice)}</p>", code
     return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code
+
+
+def _request_ctx_has_no_urls() -> bool:
+    from flask.globals import request_ctx
+
+    return request_ctx.url_adapter is None
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -44,3 +44,10 @@ def test_not_a_number_hours_are_a_form_error(client, db_session, hours):
         "urgency": "normal", "volunteer_slots": "1", "volunteer_hours": hours, "action": "send"})
     assert response.status_code in (200, 400, 422)
     assert "From 0.5 to 500 hours." in response.get_data(as_text=True)
+
+
+def test_trusted_hosts_refuse_a_forged_host_header(app, client, monkeypatch):
+    """With TRUSTED_HOSTS set, a request naming another host is refused, so no link is built from it."""
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["social-window.kz"])
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "social-window.kz"}).status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 
 from geographiclib.geodesic import Geodesic
 from geopy.distance import ELLIPSOIDS
-from sqlalchemy import Select, func, inspect
+from sqlalchemy import Float, Select, bindparam, func, inspect
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -194,21 +194,29 @@ class _Search:
         else:
             self.stmt = stmt.add_columns(lat_col, lon_col)
         self._distances: dict[tuple[float, float], float] = {}
+        self._box: Select[Any] | None = None
 
     def within(self, radius_km: float, limit: int | None) -> list[tuple[Any, float]]:
         """The nearest `limit` rows inside the circle, read through its bounding box."""
         min_lat, max_lat, min_lon, max_lon = bounding_box(self.lat, self.lon, radius_km)
-        box = self.stmt.where(self.lat_col.between(min_lat, max_lat), self.lon_col.between(min_lon, max_lon))
-        return self._ranked(box, radius_km, limit)
+        if self._box is None:
+            # Built once per search with the corners as parameters: each widening step then reuses the
+            # compiled statement instead of building and keying a new one.
+            self._box = self.stmt.where(
+                self.lat_col.between(bindparam("box_min_lat", type_=Float), bindparam("box_max_lat", type_=Float)),
+                self.lon_col.between(bindparam("box_min_lon", type_=Float), bindparam("box_max_lon", type_=Float)))
+        corners = {"box_min_lat": min_lat, "box_max_lat": max_lat, "box_min_lon": min_lon, "box_max_lon": max_lon}
+        return self._ranked(self._box, radius_km, limit, corners)
 
     def everything(self, limit: int | None) -> list[tuple[Any, float]]:
         """The nearest `limit` rows among all that have coordinates."""
         return self._ranked(self.stmt.where(self.lat_col.is_not(None), self.lon_col.is_not(None)), None, limit)
 
-    def _ranked(self, stmt: Select[Any], radius_km: float | None, limit: int | None) -> list[tuple[Any, float]]:
+    def _ranked(self, stmt: Select[Any], radius_km: float | None, limit: int | None,
+                params: dict[str, float] | None = None) -> list[tuple[Any, float]]:
         candidates: list[tuple[float, int, Any, float, float]] = []
         # unique(): a joined eager load would otherwise repeat an object once per related row.
-        rows = self.session.execute(stmt)
+        rows = self.session.execute(stmt, params or {})
         for order, row in enumerate(rows if self.key is not None else rows.unique()):
             obj = row[0] if self.key is not None or self.width == 1 else tuple(row[: self.width])
             row_lat, row_lon = row[-2], row[-1]
