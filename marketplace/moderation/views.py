@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -28,6 +27,7 @@ from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import FlagError, close_flag, flag_scope, hide_user, unhide_user
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
+from marketplace.offices.picker import chosen_office
 from marketplace.roles import is_admin
 
 bp = Blueprint("moderation", __name__, url_prefix="/staff")
@@ -60,12 +60,7 @@ def office_filter() -> tuple[OfficeFilterForm | None, Office | None]:
         authorize("moderation.work", office)
         return None, office
     form = OfficeFilterForm(request.args)
-    rows = db.session.execute(
-        select(Office.id, Office.settlement, Office.name).order_by(Office.settlement, Office.name))
-    form.office_id.choices = [(0, _l("All offices"))] + [(r.id, f"{r.settlement} — {r.name}") for r in rows]
-    if not form.validate():
-        form.office_id.data = 0
-    office = db.session.get(Office, form.office_id.data) if form.office_id.data else None
+    office = chosen_office(form)
     authorize("moderation.work", office)
     return form, office
 

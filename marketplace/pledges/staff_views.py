@@ -19,6 +19,7 @@ from marketplace.i18n import money as format_money
 from marketplace.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
+from marketplace.offices.picker import chosen_office
 from marketplace.pledges import services
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
@@ -129,12 +130,7 @@ def scope_filter() -> tuple[PledgeFilterForm | None, Office | None, Need | None]
         authorize("pledge.staff", office_id)
         return None, db.session.get(Office, office_id), None
     form = PledgeFilterForm(request.args)
-    rows = db.session.execute(
-        select(Office.id, Office.settlement, Office.name).order_by(Office.settlement, Office.name))
-    form.office_id.choices = [(0, _l("All offices"))] + [(r.id, f"{r.settlement} — {r.name}") for r in rows]
-    if not form.validate():
-        form.office_id.data = 0
-    office = db.session.get(Office, form.office_id.data) if form.office_id.data else None
+    office = chosen_office(form)
     authorize("pledge.staff", office.id if office else None)
     return form, office, None
 
