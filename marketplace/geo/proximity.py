@@ -22,6 +22,8 @@ _EQUATORIAL_RADIUS_KM = 6378.137
 # rows out before paying for the exact distance.
 _MEAN_RADIUS_KM = 6371.0088
 _SPHERE_SLACK = 0.01
+_RADIANS = math.pi / 180.0
+_TWO_R = 2 * _MEAN_RADIUS_KM
 
 # The nearest-N search starts with a box this size around the point and doubles it; past the last size
 # the box spans all of Kazakhstan (about 3,000 km from Atyrau's west to Zaysan's east) from anywhere in it.
@@ -195,6 +197,8 @@ class _Search:
             self.stmt = stmt.add_columns(lat_col, lon_col)
         self._distances: dict[tuple[float, float], float] = {}
         self._box: Select[Any] | None = None
+        self._phi1 = math.radians(lat)
+        self._cos_phi1 = math.cos(self._phi1)
 
     def within(self, radius_km: float, limit: int | None) -> list[tuple[Any, float]]:
         """The nearest `limit` rows inside the circle, read through its bounding box."""
@@ -215,12 +219,17 @@ class _Search:
     def _ranked(self, stmt: Select[Any], radius_km: float | None, limit: int | None,
                 params: dict[str, float] | None = None) -> list[tuple[Any, float]]:
         candidates: list[tuple[float, int, Any, float, float]] = []
-        # unique(): a joined eager load would otherwise repeat an object once per related row.
-        rows = self.session.execute(stmt, params or {})
-        for order, row in enumerate(rows if self.key is not None else rows.unique()):
+        if self.key is not None:
+            # (key, latitude, longitude) only: plain rows through the connection, no ORM objects to build.
+            rows = self.session.connection().execute(stmt, params or {})
+        else:
+            # unique(): a joined eager load would otherwise repeat an object once per related row.
+            rows = self.session.execute(stmt, params or {}).unique()
+        sphere = self._sphere
+        for order, row in enumerate(rows):
             obj = row[0] if self.key is not None or self.width == 1 else tuple(row[: self.width])
             row_lat, row_lon = row[-2], row[-1]
-            candidates.append((_sphere_km(self.lat, self.lon, row_lat, row_lon), order, obj, row_lat, row_lon))
+            candidates.append((sphere(row_lat, row_lon), order, obj, row_lat, row_lon))
         candidates.sort(key=lambda item: item[:2])
         kept: list[tuple[float, int, Any]] = []
         # Rows come in order of their cheap distance, whose lower bound only grows: once it passes the
@@ -236,6 +245,13 @@ class _Search:
             if radius_km is None or km <= radius_km:
                 bisect.insort(kept, (km, order, obj), key=lambda item: item[:2])
         return [(obj, km) for km, _, obj in kept[:limit]]
+
+    def _sphere(self, row_lat: float, row_lon: float) -> float:
+        """_sphere_km from this search's origin, with the origin's terms computed once."""
+        phi2 = row_lat * _RADIANS
+        h = (math.sin((phi2 - self._phi1) / 2) ** 2
+             + self._cos_phi1 * math.cos(phi2) * math.sin((row_lon - self.lon) * _RADIANS / 2) ** 2)
+        return _TWO_R * math.asin(min(1.0, math.sqrt(h)))
 
     def load(self, winners: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
         """The winners as the caller's statement selects them: where the boxes read only keys, the objects
