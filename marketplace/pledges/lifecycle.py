@@ -78,6 +78,8 @@ PLEDGE_LIFECYCLE = StateMachine(
         Transition("refunded", frozenset({S.PAID, S.REFUND_PENDING, S.DELIVERED}), S.REFUNDED, office_or_system,
                    label=_l("Confirm the money was returned")),
         Transition("redirect", frozenset({S.PAID}), S.REDIRECTED, by_system),
+        # ... and the same money arriving on the similar need, as a new pledge there.
+        Transition("receive_redirect", frozenset({S.PENDING}), S.PAID, by_system),
     ],
     on_apply=[_record],
 )

@@ -359,23 +359,24 @@ def redirect(pledge: Pledge, *, why: str, notice: str = "pledge.redirected_withd
         moved = db.session.execute(
             update(Need).where(Need.id == target.id, Need.status.in_(OPEN), Need.hidden_at.is_(None),
                                Need.money_raised + Need.money_reserved <= Need.money_goal - left)
-            .values(money_raised=Need.money_raised + left).execution_options(synchronize_session=False))
+            .values(money_reserved=Need.money_reserved + left).execution_options(synchronize_session=False))
         if moved.rowcount == 1:
             break
     else:
         return None
     change_pledge(pledge, "redirect", actor=None, reason=why)
+    # The money arrives on the target as any pledge does: reserved above (under the goal's cap), then
+    # moved to raised by the state machine's own transition, audited like every other.
     successor = Pledge(
         need_id=target.id, patron_id=pledge.patron_id, office_id=target.office_id, kind=PledgeKind.MONEY,
-        amount=left, status=S.PAID, anonymous=pledge.anonymous,
-        allow_redirect=pledge.allow_redirect, provider=pledge.provider, redirected_from_id=pledge.id,
-        paid_at=pledge.paid_at, receipt_number=None)
+        amount=left, status=S.PENDING, anonymous=pledge.anonymous,
+        allow_redirect=pledge.allow_redirect, provider=pledge.provider, redirected_from_id=pledge.id)
     db.session.add(successor)
     db.session.flush()
-    audit.record("pledge.redirected_in", successor, actor=None, object_type="pledge", to_state=S.PAID,
+    audit.record("pledge.redirected_in", successor, actor=None, object_type="pledge", to_state=S.PENDING,
                  office_id=target.office_id, reason=f"from pledge #{pledge.id} on need #{pledge.need_id}")
-    db.session.refresh(target, attribute_names=["money_raised", "money_reserved", "status"])
-    _sync(target)
+    change_pledge(successor, "receive_redirect", actor=None, reason=f"moved from pledge #{pledge.id}")
+    successor.paid_at = pledge.paid_at  # paid once, when the patron paid for the first request
     from marketplace.notifications import notify
 
     if pledge.patron is not None:
