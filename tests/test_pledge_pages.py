@@ -579,3 +579,55 @@ def test_unreachable_card_service_releases_the_reservation(app, client, db_sessi
     [pledge] = pledges_of(db_session, need)
     db_session.refresh(need)
     assert pledge.status is PledgeStatus.CANCELLED and need.money_reserved == 0
+
+
+# --- the same form sent twice ---------------------------------------------------------------------
+
+
+def form_token(client, need, prefix: str = "") -> str:
+    import re
+
+    page = client.get(f"/needs/{need.id}/pledge").get_data(as_text=True)
+    tokens = re.findall(r'name="%stoken"[^>]*value="([0-9a-f]{32})"' % prefix, page)
+    assert len(tokens) == 1, "each form carries its own token"
+    return tokens[0]
+
+
+def test_a_double_tap_makes_one_money_pledge(client, db_session, login_as, patron_user):
+    need = NeedFactory(open=True, money_goal=50_000_00)
+    login_as(patron_user)
+    token = form_token(client, need)
+    first = client.post(f"/needs/{need.id}/pledge", data=money_form("5000", token=token))
+    second = client.post(f"/needs/{need.id}/pledge", data=money_form("5000", token=token))
+    [pledge] = pledges_of(db_session, need)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"] == f"/pledges/{pledge.id}"
+    db_session.refresh(need)
+    assert need.money_reserved == 5_000_00  # reserved once
+    # A new visit to the form is a new pledge.
+    client.post(f"/needs/{need.id}/pledge", data=money_form("1000", token=form_token(client, need)))
+    assert len(pledges_of(db_session, need)) == 2
+
+
+def test_a_double_tap_makes_one_goods_pledge(client, db_session, login_as, patron_user):
+    need, item = goods_need()
+    login_as(patron_user)
+    token = form_token(client, need, prefix="goods-")
+    for _ in range(2):
+        response = client.post(f"/needs/{need.id}/pledge", data=goods_form(item.id, "1", **{"goods-token": token}))
+        assert response.status_code == 303
+    assert len(pledges_of(db_session, need)) == 1
+    db_session.refresh(item)
+    assert item.quantity_pledged == 1
+
+
+def test_someone_elses_form_token_is_no_shortcut_to_their_pledge(client, db_session, login_as, patron_user):
+    need = NeedFactory(open=True, money_goal=50_000_00)
+    other = UserFactory(role=Role.PATRON, email="other.patron@example.kz")
+    services.pledge_money(need, other, amount=2_000_00, form_token="a" * 32)
+    db_session.commit()
+    login_as(patron_user)
+    response = client.post(f"/needs/{need.id}/pledge", data=money_form("1000", token="a" * 32))
+    # The token is taken: nothing is made and nothing of the other patron's pledge is shown.
+    assert response.status_code == 409
+    assert [p.patron_id for p in pledges_of(db_session, need)] == [other.id]

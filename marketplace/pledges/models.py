@@ -74,6 +74,9 @@ class Pledge(db.Model):
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     redirected_from_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id", ondelete="SET NULL"))
+    # The random token of the form it was sent from: a double tap (or a resent form) finds this pledge
+    # again instead of making a second one.
+    form_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     status_reason: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

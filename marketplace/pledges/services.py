@@ -66,7 +66,7 @@ def _refuse_what_does_not_fit(need: Need) -> None:
 
 
 def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, allow_redirect: bool = False,
-                 card: bool | None = None) -> Pledge:
+                 card: bool | None = None, form_token: str | None = None) -> Pledge:
     """Reserve `amount` (tiyn) of the need's goal for the patron: by card when Stripe is configured (unless
     `card=False`: a transfer), else as a transfer staff will confirm. Raises PledgeRefused (nothing changed)
     when it does not fit."""
@@ -98,10 +98,10 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
     pledge = Pledge(
         need_id=need.id, patron_id=patron.id, office_id=need.office_id, kind=PledgeKind.MONEY, amount=amount,
         status=S.PENDING if card else S.AWAITING_TRANSFER, anonymous=anonymous, allow_redirect=allow_redirect,
-        provider=PaymentProvider.STRIPE if card else PaymentProvider.OFFLINE,
+        provider=PaymentProvider.STRIPE if card else PaymentProvider.OFFLINE, form_token=form_token,
     )
     db.session.add(pledge)
-    db.session.flush()
+    db.session.flush()  # a second pledge from the same form meets the unique token here (IntegrityError)
     audit.record("pledge.create", pledge, actor=patron, object_type="pledge", to_state=pledge.status,
                  office_id=need.office_id, reason=f"need #{need.id}: {amount} tiyn")
     return pledge
@@ -128,8 +128,15 @@ def start_checkout(pledge: Pledge, *, success_url: str, cancel_url: str) -> str:
     return session.url
 
 
+def pledge_from_form(patron, form_token: str | None) -> Pledge | None:
+    """The patron's pledge already made from this form (a double tap, a resent form), if any."""
+    if not form_token:
+        return None
+    return db.session.scalar(select(Pledge).where(Pledge.form_token == form_token, Pledge.patron_id == patron.id))
+
+
 def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: GoodsDelivery,
-                 anonymous: bool = False) -> Pledge:
+                 anonymous: bool = False, form_token: str | None = None) -> Pledge:
     """Promise `quantity` of one of the need's goods lines; never more than is still missing. A
     delivery by volunteer opens one more volunteer place on the need."""
     _open_need_or_refuse(need)
@@ -159,7 +166,8 @@ def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: G
         raise PledgeRefused(_("Only %(n)d of “%(name)s” are still missing; please pledge at most that.",
                               n=item.missing, name=item.name), code="over_goal")
     pledge = Pledge(need_id=need.id, patron_id=patron.id, office_id=need.office_id, kind=PledgeKind.GOODS,
-                    item_id=item.id, quantity=quantity, delivery=delivery, status=S.PENDING, anonymous=anonymous)
+                    item_id=item.id, quantity=quantity, delivery=delivery, status=S.PENDING, anonymous=anonymous,
+                    form_token=form_token)
     db.session.add(pledge)
     db.session.flush()
     if delivery is GoodsDelivery.VOLUNTEER:

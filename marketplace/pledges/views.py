@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from marketplace import audit, geo
 from marketplace.authz import authorize, can
@@ -65,6 +66,8 @@ def render_pledge_form(need: Need, money_form: MoneyPledgeForm | None = None,
     money_form = money_form or MoneyPledgeForm(formdata=None)
     goods_form = goods_form or GoodsPledgeForm(need.items, prefix="goods", formdata=None)
     goods_form.offer(need.items)  # the counts may have moved since the form was made
+    money_form.fresh_token()
+    goods_form.fresh_token()
     money_form.amount.description = _("At most %(amount)s: what is still missing.", amount=money(need.money_open))
     goods_form.quantity.description = _("At most what is still missing of the chosen item.")
     return render_template(
@@ -104,13 +107,19 @@ def _pledge_money(need: Need):
             _("Only %(amount)s is still missing; please pledge at most that.", amount=money(need.money_open))
             if need.money_open > 0 else _("Thank you, but this request is already fully covered."))
         return render_pledge_form(need, money_form=form, status=409)
+    already = services.pledge_from_form(current_user, form.form_token())
+    if already is not None:
+        return _already_made(already)
     try:
-        pledge = services.pledge_money(need, current_user, amount=amount,
-                                       anonymous=form.anonymous.data, allow_redirect=form.allow_redirect.data)
+        pledge = services.pledge_money(need, current_user, amount=amount, anonymous=form.anonymous.data,
+                                       allow_redirect=form.allow_redirect.data, form_token=form.form_token())
     except PledgeRefused as refused:
         db.session.rollback()
         form.amount.errors.append(refused.message)
         return render_pledge_form(need, money_form=form, status=_refusal_status(refused))
+    except IntegrityError:  # the same form, sent twice at the same moment: the other request made it
+        db.session.rollback()
+        return _already_made(services.pledge_from_form(current_user, form.form_token()) or abort(409))
     db.session.commit()  # the reservation holds before anyone is sent to pay
     if pledge.provider is not PaymentProvider.STRIPE:
         flash(_("Thank you! Your pledge is recorded. Here is how to pay."), "success")
@@ -131,15 +140,30 @@ def _pledge_goods(need: Need):
     form = GoodsPledgeForm(need.items, prefix="goods")
     if not form.validate():
         return render_pledge_form(need, goods_form=form, status=400)
+    already = services.pledge_from_form(current_user, form.form_token())
+    if already is not None:
+        return _already_made(already)
     try:
         pledge = services.pledge_goods(need, current_user, item_id=form.item.data, quantity=form.quantity.data,
-                                       delivery=GoodsDelivery(form.delivery.data), anonymous=form.anonymous.data)
+                                       delivery=GoodsDelivery(form.delivery.data), anonymous=form.anonymous.data,
+                                       form_token=form.form_token())
     except PledgeRefused as refused:
         db.session.rollback()
         form.quantity.errors.append(refused.message)
         return render_pledge_form(need, goods_form=form, status=_refusal_status(refused))
+    except IntegrityError:  # the same form, sent twice at the same moment
+        db.session.rollback()
+        return _already_made(services.pledge_from_form(current_user, form.form_token()) or abort(409))
     db.session.commit()
     flash(_("Thank you! Your pledge is recorded. Here is what happens next."), "success")
+    return redirect(url_for(".detail", pledge_id=pledge.id), code=303)
+
+
+def _already_made(pledge: Pledge):
+    """A form sent again: back to the pledge it made (to Stripe's page while its checkout is open)."""
+    if _checkout_open(pledge, utcnow()):
+        return redirect(pledge.checkout_url, code=303)
+    flash(_("This pledge was already made; here it is."), "info")
     return redirect(url_for(".detail", pledge_id=pledge.id), code=303)
 
 
