@@ -187,3 +187,27 @@ def test_the_sweep_retries_the_refund_of_redirected_money_too(db_session, client
     assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}
     [refund] = card.refunds.values()
     assert (refund["payment_intent"], refund["amount"]) == (pledge.payment_intent_id, 300_000)
+
+
+def test_stripe_failing_on_one_checkout_does_not_stop_the_sweep(db_session, card, monkeypatch):
+    need, who = open_need(), patron()
+    first, second = card_pledge(need, who, 100_000), card_pledge(need, who, 100_000)
+    for pledge in (first, second):
+        pledge.checkout_expires_at = utcnow() - timedelta(minutes=6)
+    db_session.commit()
+    working = payments.expire_checkout
+
+    def flaky(session_id):
+        if session_id == first.checkout_session_id:
+            raise payments.PaymentError("Stripe is down for this one")
+        return working(session_id)
+
+    monkeypatch.setattr(payments, "expire_checkout", flaky)
+    assert sweep(db_session) == {**NOTHING, "released": 1}
+    db_session.refresh(first)
+    db_session.refresh(second)
+    assert (first.status, second.status) == (S.PENDING, S.CANCELLED)  # the first waits for the next run
+    monkeypatch.setattr(payments, "expire_checkout", working)
+    assert sweep(db_session) == {**NOTHING, "released": 1}
+    db_session.refresh(first)
+    assert first.status is S.CANCELLED

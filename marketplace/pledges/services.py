@@ -612,6 +612,10 @@ def _sweep_checkout(pledge: Pledge) -> str | None:
         if session.get("status") == "complete" and session.get("payment_status") == "paid":
             outcome = paid(pledge, session.get("payment_intent"), session.get("amount_total"))
             return "paid" if outcome == "paid" else None
-        if session.get("status") == "open" and payments.expire_checkout(pledge.checkout_session_id) is None:
-            return None  # completed meanwhile: its webhook (or the next sweep) settles it
+        if session.get("status") == "open":
+            try:
+                if payments.expire_checkout(pledge.checkout_session_id) is None:
+                    return None  # completed meanwhile: its webhook (or the next sweep) settles it
+            except payments.PaymentError:
+                return None  # Stripe did not answer: the next sweep asks again; the others go on now
     return "released" if _quietly(pledge, "cancel", reason="the card checkout expired unpaid") else None
