@@ -33,10 +33,8 @@ class PledgeStatus(str, enum.Enum):
     REDIRECTED = "redirected"  # paid money moved to a similar need of the same office
 
 
-# What each status holds on the need: a reservation (counted against the goal, not yet paid), or money
-# that was paid (raised), or nothing.
-RESERVING = frozenset({PledgeStatus.PENDING, PledgeStatus.AWAITING_TRANSFER})
-RAISED = frozenset({PledgeStatus.PAID, PledgeStatus.DELIVERED, PledgeStatus.REFUND_PENDING})
+# What each status holds on the need (reserved, raised, goods pledged or received) is decided in one
+# place: `services._holding`.
 
 
 class PaymentProvider(str, enum.Enum):
