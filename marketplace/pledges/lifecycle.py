@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.dbtypes import utcnow
 from marketplace.lifecycle import StateMachine, Transition
-from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus as S
+from marketplace.pledges.models import PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.roles import is_authenticated, works_for
 
 
@@ -36,8 +36,20 @@ def is_patron(actor, pledge: Pledge) -> bool:
     return is_authenticated(actor) and pledge.patron_id == actor.id
 
 
-def patron_office_or_system(actor, pledge: Pledge) -> bool:
-    return is_patron(actor, pledge) or office_or_system(actor, pledge)
+def _open_card_checkout(pledge: Pledge) -> bool:
+    return pledge.status is S.PENDING and pledge.provider is PaymentProvider.STRIPE
+
+
+def may_cancel(actor, pledge: Pledge) -> bool:
+    """The patron, the system, or the office; not the office while the patron may be paying by card."""
+    if is_patron(actor, pledge) or by_system(actor, pledge):
+        return True
+    return by_office(actor, pledge) and not _open_card_checkout(pledge)
+
+
+def returned_by_hand_or_reported(actor, pledge: Pledge) -> bool:
+    """Stripe's charge.refunded records a card refund; staff confirm only money they returned themselves."""
+    return by_system(actor, pledge) or (by_office(actor, pledge) and pledge.provider is PaymentProvider.OFFLINE)
 
 
 def goods_receiver(actor, pledge: Pledge) -> bool:
@@ -68,14 +80,15 @@ PLEDGE_LIFECYCLE = StateMachine(
                    label=_l("Confirm the money arrived")),
         Transition("deliver", frozenset({S.PENDING, S.PAID}), S.DELIVERED, goods_receiver,
                    label=_l("Confirm received")),
-        Transition("cancel", frozenset({S.PENDING, S.AWAITING_TRANSFER}), S.CANCELLED, patron_office_or_system,
+        Transition("cancel", frozenset({S.PENDING, S.AWAITING_TRANSFER}), S.CANCELLED, may_cancel,
                    label=_l("Cancel the pledge")),
         Transition("refund", frozenset({S.PAID}), S.REFUND_PENDING, office_or_system, reason_required=True,
                    label=_l("Refund")),
         # A payment that arrives after its pledge was cancelled is given back, never kept.
         Transition("refund_late_payment", frozenset({S.CANCELLED}), S.REFUND_PENDING, by_system),
         # The provider reports the refund (charge.refunded); staff confirm a transfer they returned by hand.
-        Transition("refunded", frozenset({S.PAID, S.REFUND_PENDING, S.DELIVERED}), S.REFUNDED, office_or_system,
+        Transition("refunded", frozenset({S.PAID, S.REFUND_PENDING, S.DELIVERED}), S.REFUNDED,
+                   returned_by_hand_or_reported,
                    label=_l("Confirm the money was returned")),
         Transition("redirect", frozenset({S.PAID}), S.REDIRECTED, by_system),
         # ... and the same money arriving on the similar need, as a new pledge there.

@@ -143,19 +143,12 @@ def scoped(stmt, office: Office | None, need: Need | None):
     return stmt  # an admin looking at every office
 
 
+STAFF_ACTIONS = ("confirm_transfer", "deliver", "refund", "refunded", "cancel")
+
+
 def staff_actions(pledge: Pledge) -> list[str]:
-    """The buttons the current staff member may press on this pledge now."""
-    money, offline = pledge.is_money, pledge.provider is PaymentProvider.OFFLINE
-    actions = []
-    if money and offline and pledge.status is S.AWAITING_TRANSFER:
-        actions += ["confirm_transfer", "cancel"]
-    elif not money and pledge.status is S.PENDING:
-        actions += ["deliver", "cancel"]
-    elif money and pledge.status is S.PAID:
-        actions.append("refund")
-    elif money and offline and pledge.status is S.REFUND_PENDING:
-        actions.append("refunded")
-    return [a for a in actions if PLEDGE_LIFECYCLE.can(current_user, pledge, a)]
+    """The buttons the current staff member may press on this pledge now: what its state machine allows."""
+    return [action for action in STAFF_ACTIONS if PLEDGE_LIFECYCLE.can(current_user, pledge, action)]
 
 
 def render_list(status: int = 200):
@@ -167,8 +160,10 @@ def render_list(status: int = 200):
     if tab not in TABS:  # the first tab with work waiting, else what happened lately
         tab = next((name for name, count in counts.items() if count), "recent")
     page = db.paginate(
-        base.where(tab_condition(tab)).options(joinedload(Pledge.need), joinedload(Pledge.patron),
-                                                joinedload(Pledge.item))
+        base.where(tab_condition(tab))
+        # The household too: whether the family may confirm goods is part of each row's buttons.
+        .options(joinedload(Pledge.need).joinedload(Need.household), joinedload(Pledge.patron),
+                 joinedload(Pledge.item))
         .order_by(*tab_order(tab)),
         per_page=current_app.config["PLEDGES_PER_PAGE"], error_out=False)
     show_office = office is None and need is None

@@ -99,14 +99,7 @@ def _pledge_money(need: Need):
     form = MoneyPledgeForm()
     if not form.validate():
         return render_pledge_form(need, money_form=form, status=400)
-    amount = form.amount.data * 100
-    if need.money_goal and amount > need.money_goal:
-        # More than the whole goal never fits, and would overflow the database's integers in the service's
-        # UPDATE (PostgreSQL refuses it with an error): refuse here, in the service's own words.
-        form.amount.errors.append(
-            _("Only %(amount)s is still missing; please pledge at most that.", amount=money(need.money_open))
-            if need.money_open > 0 else _("Thank you, but this request is already fully covered."))
-        return render_pledge_form(need, money_form=form, status=409)
+    amount = form.amount.data * 100  # the service refuses more than the goal before any arithmetic
     already = services.pledge_from_form(current_user, form.form_token())
     if already is not None:
         return _already_made(already)
