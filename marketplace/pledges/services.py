@@ -113,7 +113,10 @@ def start_checkout(pledge: Pledge, *, success_url: str, cancel_url: str) -> str:
     if pledge.checkout_url and pledge.status is S.PENDING:
         return pledge.checkout_url
     minutes = current_app.config["CHECKOUT_MINUTES"]
-    expires_at = utcnow() + timedelta(minutes=minutes)
+    # From the pledge, not the clock: a retry after a lost answer must send the very same parameters, or
+    # Stripe refuses the idempotency key instead of replaying the session it made. The extra minute keeps
+    # the expiry past Stripe's 30-minute minimum when the session is created a few seconds after the pledge.
+    expires_at = pledge.created_at.replace(microsecond=0) + timedelta(minutes=minutes + 1)
     need = pledge.need
     try:
         session = payments.create_checkout(
