@@ -6,9 +6,10 @@ steppe), into a fresh database migrated to the app's real schema. Then, in the s
 near-me query (the 50 nearest open needs within 25 km) from a dense city and a sparse town, both through
 the API's own path (`catalogue.search`) and through the bare `geo.nearby()` over the public scope,
 against fetching one need by primary key through the same path, and against a full scan that ranks
-every open need by exact distance in Python. Prints figures only (medians of several runs).
+every open need by exact distance in Python. Prints figures only (medians of several runs; each
+near-me query alternates with a pk fetch, so both are measured under the same conditions).
 
-    .venv/bin/python bench/geo_nearby.py [--needs 100000] [--runs 15] [--scan-runs 3]
+    .venv/bin/python bench/geo_nearby.py [--needs 100000] [--runs 41] [--scan-runs 3]
                                           [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 PostgreSQL is also used when BENCH_DATABASE_URL is set; a throwaway database is created on that server
@@ -158,6 +159,21 @@ def timed(fn, *args) -> tuple[float, object]:
     return elapsed, result
 
 
+def interleaved(runs: int, query: tuple, pk: tuple) -> tuple[tuple[float, object], tuple[float, object]]:
+    """Medians of the query and of a pk fetch (a different id each time) run alternately: a ratio of two
+    figures taken under the same conditions, which a drift of the machine's speed between two blocks of
+    runs would otherwise skew."""
+    fn, *args = query
+    fetch, ids = pk
+    query_times, pk_times, result, fetched = [], [], None, None
+    for need_id in ids[:runs]:
+        elapsed, result = timed(fn, *args)
+        query_times.append(elapsed)
+        elapsed, fetched = timed(fetch, need_id)
+        pk_times.append(elapsed)
+    return (statistics.median(query_times), result), (statistics.median(pk_times), fetched)
+
+
 def median_time(runs: int, fn, *args) -> tuple[float, object]:
     times, result = [], None
     for _ in range(runs):
@@ -234,11 +250,9 @@ def measure(title: str, args: argparse.Namespace, scans: dict[str, tuple]) -> No
             scans[name] = median_time(args.scan_runs, full_scan, lat, lon)
         scan_s, (scan, load_s) = scans[name]
         within = sum(1 for row in scan if row[0] <= RADIUS_KM)
-        api_s, api_ids = median_time(args.runs, near_me_api, lat, lon)
-        scope_s, scope_found = median_time(args.runs, near_me_scope, lat, lon)
         ids = [rng.randint(1, args.needs) for _ in range(args.runs)]
-        pk_api_s = statistics.median(timed(pk_api, i)[0] for i in ids)
-        pk_scope_s = statistics.median(timed(pk_scope, i)[0] for i in ids)
+        (api_s, api_ids), (pk_api_s, _) = interleaved(args.runs, (near_me_api, lat, lon), (pk_api, ids))
+        (scope_s, scope_found), (pk_scope_s, _) = interleaved(args.runs, (near_me_scope, lat, lon), (pk_scope, ids))
         scan_api_order = [row[4] for row in scan if row[0] <= RADIUS_KM][:LIMIT]
 
         print(f"{name} ({kind}; {lat:.4f}, {lon:.4f}): {within:,} open needs within {RADIUS_KM:g} km")
@@ -287,7 +301,7 @@ def postgres_database(server_url: str) -> tuple[str, Callable[[], None]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--needs", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=15, help="runs of each fast query (median)")
+    parser.add_argument("--runs", type=int, default=41, help="runs of each fast query (median)")
     parser.add_argument("--scan-runs", type=int, default=3, help="runs of the full scan (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL"),

@@ -33,6 +33,19 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite hands back naive text: parse it and attach UTC in one call per value instead of the
+        # decorator's two (a list of fifty needs reads hundreds of timestamps).
+        parse = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+        utc = timezone.utc
+
+        def process(value):
+            return None if value is None else parse(value).replace(tzinfo=utc)
+
+        return process
+
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
     """A string enum column with a CHECK constraint listing its values, on every database."""

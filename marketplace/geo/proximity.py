@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 from typing import Any
 
-from geographiclib.geodesic import Geodesic
 from geopy.distance import ELLIPSOIDS
+from pyproj import Geod
 from sqlalchemy import Float, Select, bindparam, func, inspect
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,15 +31,16 @@ WHOLE_COUNTRY_KM = 3_200.0
 
 Box = tuple[float, float, float, float]
 
-# The ellipsoid exactly as geopy builds it (axes in kilometres), so distances match geopy's to the last bit.
-_WGS84_KM = Geodesic(ELLIPSOIDS["WGS-84"][0], ELLIPSOIDS["WGS-84"][2])
-_DISTANCE_ONLY = Geodesic.DISTANCE
+# geopy's WGS-84 ellipsoid (its axes are in kilometres; PROJ takes metres).
+_WGS84 = Geod(a=ELLIPSOIDS["WGS-84"][0] * 1000.0, f=ELLIPSOIDS["WGS-84"][2])
+_inverse = _WGS84.inv
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Geodesic (WGS-84) distance between two points in kilometres: geopy's `geodesic`, asked directly of
-    geographiclib (which geopy wraps) for the distance alone, at half the cost of building geopy points."""
-    return _WGS84_KM.Inverse(lat1, lon1, lat2, lon2, _DISTANCE_ONLY)["s12"]
+    """Geodesic (WGS-84) distance between two points in kilometres. Karney's algorithm, the one geopy's
+    `geodesic` runs in pure Python through geographiclib, here in PROJ's C port: the same distance to a
+    few nanometres, fifty times faster, which matters where a search ranks many points."""
+    return _inverse(lon1, lat1, lon2, lat2)[2] / 1000.0
 
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> Box:
@@ -218,32 +218,49 @@ class _Search:
 
     def _ranked(self, stmt: Select[Any], radius_km: float | None, limit: int | None,
                 params: dict[str, float] | None = None) -> list[tuple[Any, float]]:
-        candidates: list[tuple[float, int, Any, float, float]] = []
         if self.key is not None:
             # (key, latitude, longitude) only: plain rows through the connection, no ORM objects to build.
-            rows = self.session.connection().execute(stmt, params or {})
+            rows = self.session.connection().execute(stmt, params or {}).all()
         else:
             # unique(): a joined eager load would otherwise repeat an object once per related row.
-            rows = self.session.execute(stmt, params or {}).unique()
+            rows = self.session.execute(stmt, params or {}).unique().all()
+        # Public points are rounded to about a kilometre, so a city's box holds hundreds of rows on a few
+        # dozen points: rank the points, and every row on a point shares its distance. A point's rows
+        # keep the statement's own order, which breaks ties (the catalogue orders by urgency).
+        at_point: dict[tuple[float, float], list[tuple[int, Any]]] = {}
+        found = at_point.get
+        if self.key is not None or self.width == 1:
+            pairs = ((row[0], (row[1], row[2])) for row in rows)
+        else:
+            pairs = ((tuple(row[:self.width]), (row[-2], row[-1])) for row in rows)
+        for order, (obj, point) in enumerate(pairs):
+            on_point = found(point)
+            if on_point is None:
+                at_point[point] = [(order, obj)]
+            else:
+                on_point.append((order, obj))
         sphere = self._sphere
-        for order, row in enumerate(rows):
-            obj = row[0] if self.key is not None or self.width == 1 else tuple(row[: self.width])
-            row_lat, row_lon = row[-2], row[-1]
-            candidates.append((sphere(row_lat, row_lon), order, obj, row_lat, row_lon))
-        candidates.sort(key=lambda item: item[:2])
+        points = sorted((sphere(*point), point) for point in at_point)
         kept: list[tuple[float, int, Any]] = []
-        # Rows come in order of their cheap distance, whose lower bound only grows: once it passes the
-        # radius, or the worst of a full top `limit`, no later row can count, and the exact distance is
-        # computed only for the few rows before that point.
-        for approx, order, obj, row_lat, row_lon in candidates:
+        worst = math.inf  # the exact distance of the `limit`-th nearest row kept so far
+        # Points come in order of their cheap distance, whose lower bound only grows: once it passes the
+        # radius, or the worst of a full top `limit`, no later point can count, and the exact distance is
+        # computed only for the few points before that.
+        for approx, point in points:
             lower = approx * (1 - _SPHERE_SLACK)
             if radius_km is not None and lower > radius_km:
                 break
-            if limit is not None and len(kept) >= limit and lower > kept[limit - 1][0]:
+            if lower > worst:
                 break
-            km = self._exact(row_lat, row_lon)
-            if radius_km is None or km <= radius_km:
-                bisect.insort(kept, (km, order, obj), key=lambda item: item[:2])
+            km = self._exact(*point)
+            if radius_km is not None and km > radius_km:
+                continue
+            kept.extend((km, order, obj) for order, obj in at_point[point])
+            if limit is not None and len(kept) >= limit:
+                kept.sort(key=lambda item: item[:2])
+                del kept[limit:]
+                worst = kept[-1][0]
+        kept.sort(key=lambda item: item[:2])
         return [(obj, km) for km, _, obj in kept[:limit]]
 
     def _sphere(self, row_lat: float, row_lon: float) -> float:
