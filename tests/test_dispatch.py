@@ -75,11 +75,40 @@ def check_plan(plan: dispatch.Plan, slots: list[Slot], volunteers: list[Voluntee
     assert plan.total_km == pytest.approx(sum(a.distance_km for a in plan.assignments), abs=1e-9)
 
 
-@pytest.fixture(params=["dense", "sparse"])
+@pytest.fixture(params=["dense/tree", "sparse/tree", "dense/matrix", "sparse/matrix"])
 def solver(request, monkeypatch):
-    """Run a test through both solvers; they must give the same optimum."""
-    monkeypatch.setattr(dispatch, "DENSE_CELLS_LIMIT", 10**12 if request.param == "dense" else 0)
+    """Run a test through both solvers, with the eligible pairs found both ways; all must agree."""
+    solve, pairs = request.param.split("/")
+    monkeypatch.setattr(dispatch, "DENSE_CELLS_LIMIT", 10**12 if solve == "dense" else 0)
+    monkeypatch.setattr(dispatch, "DENSE_FILL", math.inf)
+    monkeypatch.setattr(dispatch, "MATRIX_FILL", 0.0 if pairs == "matrix" else math.inf)
     return request.param
+
+
+def test_matrix_and_tree_find_the_same_eligible_pairs(monkeypatch):
+    # A city-sized case where most volunteers reach most slots, with skills, homes and radii mixed.
+    rng = random.Random(11)
+    slots, volunteers = [], []
+    for _ in range(40):
+        some_slots, some_volunteers = random_case(rng)
+        slots += some_slots
+        volunteers += some_volunteers
+    found = {}
+    for way, fill in (("matrix", 0.0), ("tree", math.inf)):
+        monkeypatch.setattr(dispatch, "MATRIX_FILL", fill)
+        rows, vols, km = dispatch._eligible_pairs(slots, volunteers)
+        found[way] = {(int(r), int(v)): float(k) for r, v, k in zip(rows, vols, km, strict=True)}
+    assert len(found["tree"]) > 1000
+    assert found["matrix"].keys() == found["tree"].keys()
+    for pair, km in found["tree"].items():
+        assert found["matrix"][pair] == pytest.approx(km, abs=1e-9)
+        slot, volunteer = slots[pair[0]], volunteers[pair[1]]
+        assert eligible(slot, volunteer, km)
+    # And nothing eligible was left out.
+    for i, slot in enumerate(slots):
+        for j, volunteer in enumerate(volunteers):
+            if eligible(slot, volunteer, sphere_km(slot.lat, slot.lon, volunteer.lat, volunteer.lon)):
+                assert (i, j) in found["tree"]
 
 
 def test_plan_equals_brute_force_optimum(solver):

@@ -21,6 +21,12 @@ EARTH_MEAN_RADIUS_KM = 6371.0088
 # Below this many (slot, seat) cells a dense matrix is cheapest; above it, a city-wide plan has only a
 # few eligible volunteers per slot, and the sparse solver touches those edges alone.
 DENSE_CELLS_LIMIT = 40_000
+# ... and when most cells are eligible edges anyway (one city, wide radii), the dense solver wins at any size.
+DENSE_FILL = 0.25
+# Eligible pairs come from a k-d tree, or, when at least this share of all pairs is within reach, from
+# one vectorised distance matrix (up to this many cells: 4 million float64 cells are 32 MB).
+MATRIX_FILL = 0.05
+MATRIX_CELLS_LIMIT = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -102,19 +108,14 @@ def plan_dispatch(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> Pla
     longest = np.zeros(len(slots))
     np.maximum.at(longest, rows, km)
     penalty = float(longest.sum()) + 1.0
-    if len(slots) * len(seats) <= DENSE_CELLS_LIMIT:
-        chosen_rows, chosen_cols = _solve_dense(len(slots), len(seats), edge_rows, edge_cols, edge_km, penalty)
+    cells = len(slots) * len(seats)
+    if cells <= DENSE_CELLS_LIMIT or (cells <= MATRIX_CELLS_LIMIT and len(edge_rows) >= cells * DENSE_FILL):
+        chosen_rows, chosen_cols, chosen_km = _solve_dense(len(slots), len(seats), edge_rows, edge_cols, edge_km,
+                                                           penalty)
     else:
-        chosen_rows, chosen_cols = _solve_sparse(len(slots), len(seats), edge_rows, edge_cols, edge_km, penalty)
-    # A chosen cell that is no eligible edge is a penalty (or "nobody") cell: that slot stays unassigned.
-    # Each edge's distance is looked up from the edge list, so the plan reports what eligibility saw.
-    edge_keys = edge_rows * len(seats) + edge_cols
-    order = np.argsort(edge_keys)
-    chosen_keys = chosen_rows * len(seats) + np.minimum(chosen_cols, len(seats) - 1)
-    at = order[np.minimum(np.searchsorted(edge_keys[order], chosen_keys), len(order) - 1)]
-    real = (chosen_cols < len(seats)) & (edge_keys[at] == chosen_keys)
-    return _plan(slots, volunteers, chosen_rows[real].tolist(), seats[chosen_cols[real]].tolist(),
-                 edge_km[at[real]].tolist())
+        chosen_rows, chosen_cols, chosen_km = _solve_sparse(len(slots), len(seats), edge_rows, edge_cols, edge_km,
+                                                            penalty)
+    return _plan(slots, volunteers, chosen_rows.tolist(), seats[chosen_cols].tolist(), chosen_km.tolist())
 
 
 def greedy_plan(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> Plan:
@@ -151,10 +152,21 @@ def _eligible_pairs(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> t
     # the edge; the exact test below drops anything the slack lets in.
     tree = cKDTree(_unit_vectors(s_lat, s_lon))
     chord = 2 * np.sin(np.minimum(radius / EARTH_MEAN_RADIUS_KM, np.pi) / 2) * (1 + 1e-9) + 1e-12
-    found = tree.query_ball_point(_unit_vectors(v_lat, v_lon), chord)
-    counts = np.fromiter((len(hits) for hits in found), dtype=np.intp, count=len(volunteers))
-    if counts.sum() == 0:
+    volunteer_vectors = _unit_vectors(v_lat, v_lon)
+    cells = len(slots) * len(volunteers)
+    reachable = int(tree.query_ball_point(volunteer_vectors, chord, return_length=True).sum())
+    if reachable == 0:
         return empty
+    if cells <= MATRIX_CELLS_LIMIT and reachable >= cells * MATRIX_FILL:
+        # One office's slots and volunteers usually share a city, and then most volunteers reach most
+        # slots: measuring every pair at once in numpy beats listing a million pairs from the tree.
+        km_all = haversine_km(s_lat[np.newaxis, :], s_lon[np.newaxis, :], v_lat[:, np.newaxis], v_lon[:, np.newaxis])
+        ok = km_all <= radius[:, np.newaxis]
+        ok &= _skills_and_trust_matrix(slots, volunteers)
+        vols, rows = np.nonzero(ok)
+        return rows, vols, km_all[vols, rows]
+    found = tree.query_ball_point(volunteer_vectors, chord)
+    counts = np.fromiter((len(hits) for hits in found), dtype=np.intp, count=len(volunteers))
     vols = np.repeat(np.arange(len(volunteers)), counts)
     rows = np.fromiter((row for hits in found for row in hits), dtype=np.intp, count=int(counts.sum()))
     km = haversine_km(s_lat[rows], s_lon[rows], v_lat[vols], v_lon[vols])
@@ -172,6 +184,16 @@ def _skills_and_trust(slots: Sequence[Slot], volunteers: Sequence[Volunteer], ro
     in_home = np.array([s.in_home for s in slots], dtype=bool)
     trusted = np.array([v.vetted and v.adult for v in volunteers], dtype=bool)
     return covers[slot_group[rows], vol_group[vols]] & (~in_home[rows] | trusted[vols])
+
+
+def _skills_and_trust_matrix(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> np.ndarray:
+    """_skills_and_trust for every (volunteer, slot) pair at once, as a volunteers × slots matrix."""
+    slot_sets, slot_group = _groups([s.skills for s in slots])
+    vol_sets, vol_group = _groups([v.skills for v in volunteers])
+    covers = np.array([[need <= have for need in slot_sets] for have in vol_sets], dtype=bool)
+    in_home = np.array([s.in_home for s in slots], dtype=bool)
+    trusted = np.array([v.vetted and v.adult for v in volunteers], dtype=bool)
+    return covers[vol_group][:, slot_group] & (~in_home[np.newaxis, :] | trusted[:, np.newaxis])
 
 
 def _groups(sets: list[frozenset[str]]) -> tuple[list[frozenset[str]], np.ndarray]:
@@ -201,15 +223,20 @@ def _ranges(lengths: np.ndarray) -> np.ndarray:
 
 
 def _solve_dense(n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray, km: np.ndarray,
-                 penalty: float) -> tuple[np.ndarray, np.ndarray]:
-    """linear_sum_assignment on the full matrix, ineligible cells costing the penalty."""
+                 penalty: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """linear_sum_assignment on the full matrix, ineligible cells costing the penalty; the chosen
+    eligible cells as (slot, seat, km)."""
     cost = np.full((n_rows, n_cols), penalty)
     cost[rows, cols] = km
-    return linear_sum_assignment(cost)
+    chosen_rows, chosen_cols = linear_sum_assignment(cost)
+    chosen_km = cost[chosen_rows, chosen_cols]
+    # A chosen cell at the penalty is no eligible edge (every trip is shorter): that slot stays unassigned.
+    real = chosen_km < penalty
+    return chosen_rows[real], chosen_cols[real], chosen_km[real]
 
 
 def _solve_sparse(n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray, km: np.ndarray,
-                  penalty: float) -> tuple[np.ndarray, np.ndarray]:
+                  penalty: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The same optimum over eligible edges only, each slot also given a private "nobody" seat."""
     # The private seat at the penalty is the dense matrix's penalty cells folded into one per slot: a
     # slot left unassigned costs the same either way, so the optimum is the same, and the solver no
@@ -223,7 +250,14 @@ def _solve_sparse(n_rows: int, n_cols: int, rows: np.ndarray, cols: np.ndarray, 
          (np.concatenate((rows, nobody)), np.concatenate((cols, n_cols + nobody)))),
         shape=(n_rows, n_cols + n_rows),
     )
-    return min_weight_full_bipartite_matching(graph)
+    chosen_rows, chosen_cols = min_weight_full_bipartite_matching(graph)
+    real = chosen_cols < n_cols  # a slot matched to its own "nobody" seat stays unassigned
+    chosen_rows, chosen_cols = chosen_rows[real], chosen_cols[real]
+    # Each edge's distance is looked up from the edge list, so the plan reports what eligibility saw.
+    edge_keys = rows * n_cols + cols
+    order = np.argsort(edge_keys)
+    at = order[np.searchsorted(edge_keys[order], chosen_rows * n_cols + chosen_cols)]
+    return chosen_rows, chosen_cols, km[at]
 
 
 def _plan(slots: Sequence[Slot], volunteers: Sequence[Volunteer], rows: list[int], vols: list[int],
