@@ -39,10 +39,16 @@ class UTCDateTime(TypeDecorator):
         # SQLite hands back naive text: parse it and attach UTC in one call per value instead of the
         # decorator's two (a list of fifty needs reads hundreds of timestamps).
         parse = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+        if parse is None:
+            return super().result_processor(dialect, coltype)
         utc = timezone.utc
 
         def process(value):
-            return None if value is None else parse(value).replace(tzinfo=utc)
+            if value is None:
+                return None
+            value = parse(value)
+            # Text written by another tool may carry an offset: convert it, as process_result_value does.
+            return value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
 
         return process
 

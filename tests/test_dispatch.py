@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -182,6 +183,39 @@ def test_every_required_skill(solver, needed, has, allowed):
 
 def test_the_radius_itself_is_within_reach():
     assert eligible(Slot("s", *ALMATY), Volunteer("v", *ALMATY, radius_km=5.0), 5.0)
+
+
+@pytest.mark.parametrize("radius_km", [-5.0, -0.001])
+def test_a_negative_radius_reaches_nothing_not_even_next_door(solver, radius_km):
+    slot, volunteer = Slot("s", *ALMATY), Volunteer("v", *ALMATY, radius_km=radius_km)
+    assert not eligible(slot, volunteer, 0.0)
+    assert plan_dispatch([slot], [volunteer]).assignments == []
+    assert greedy_plan([slot], [volunteer]).assignments == []
+
+
+def test_a_crowded_city_plan_with_the_default_solver_choice_is_the_optimum(monkeypatch):
+    # More than DENSE_CELLS_LIMIT cells and most pairs in reach: the defaults take the matrix and the
+    # dense solver; forcing the k-d tree and the sparse solver must give a plan just as good.
+    rng = random.Random(3)
+    slots, volunteers = [], []
+    while len(slots) * sum(v.capacity for v in volunteers) <= dispatch.DENSE_CELLS_LIMIT:
+        some_slots, some_volunteers = random_case(rng)
+        slots += [dataclasses.replace(slot, key=f"{slot.key}-{len(slots)}") for slot in some_slots]
+        volunteers += [dataclasses.replace(v, key=f"{v.key}-{len(volunteers)}") for v in some_volunteers]
+    taken = []
+    for name in ("_solve_dense", "_solve_sparse"):
+        solve = getattr(dispatch, name)
+        monkeypatch.setattr(dispatch, name, lambda *args, _solve=solve, _name=name: taken.append(_name) or _solve(*args))
+    plan = plan_dispatch(slots, volunteers)
+    assert taken == ["_solve_dense"]
+    check_plan(plan, slots, volunteers)
+    monkeypatch.setattr(dispatch, "DENSE_CELLS_LIMIT", 0)
+    monkeypatch.setattr(dispatch, "DENSE_FILL", math.inf)
+    monkeypatch.setattr(dispatch, "MATRIX_FILL", math.inf)
+    sparse = plan_dispatch(slots, volunteers)
+    assert taken == ["_solve_dense", "_solve_sparse"]
+    assert len(plan.assignments) == len(sparse.assignments)
+    assert plan.total_km == pytest.approx(sparse.total_km, abs=1e-6)
 
 
 # Not exactly 5 km in a plan: the computed distance of a point placed 5 km away may round either way.

@@ -24,9 +24,10 @@ DENSE_CELLS_LIMIT = 40_000
 # ... and when most cells are eligible edges anyway (one city, wide radii), the dense solver wins at any size.
 DENSE_FILL = 0.25
 # Eligible pairs come from a k-d tree, or, when at least this share of all pairs is within reach, from
-# one vectorised distance matrix (up to this many cells: 4 million float64 cells are 32 MB).
+# one vectorised distance matrix: up to this many cells, as it peaks at about 50 bytes a cell (the
+# distances, their temporaries and the masks), some 100 MB at the limit.
 MATRIX_FILL = 0.05
-MATRIX_CELLS_LIMIT = 4_000_000
+MATRIX_CELLS_LIMIT = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,15 @@ def _eligible_pairs(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> t
     s_lon = np.array([s.lon for s in slots], dtype=float)
     v_lat = np.array([v.lat for v in volunteers], dtype=float)
     v_lon = np.array([v.lon for v in volunteers], dtype=float)
-    radius = np.array([max(v.radius_km, 0.0) for v in volunteers], dtype=float)
+    # A negative radius reaches nothing, not even a slot at the volunteer's door (as eligible() says);
+    # the tree is asked with zero and the exact test below uses the radius as given.
+    radius = np.array([v.radius_km for v in volunteers], dtype=float)
     # Radius first, through a k-d tree of points on the sphere: the straight chord through the Earth grows
     # with the great-circle distance, so a ball of the chord's length finds every slot within reach
     # without measuring all slot-volunteer pairs. A hair of slack keeps rounding from losing a pair on
     # the edge; the exact test below drops anything the slack lets in.
     tree = cKDTree(_unit_vectors(s_lat, s_lon))
-    chord = 2 * np.sin(np.minimum(radius / EARTH_MEAN_RADIUS_KM, np.pi) / 2) * (1 + 1e-9) + 1e-12
+    chord = 2 * np.sin(np.clip(radius / EARTH_MEAN_RADIUS_KM, 0.0, np.pi) / 2) * (1 + 1e-9) + 1e-12
     volunteer_vectors = _unit_vectors(v_lat, v_lon)
     cells = len(slots) * len(volunteers)
     reachable = int(tree.query_ball_point(volunteer_vectors, chord, return_length=True).sum())
