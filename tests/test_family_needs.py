@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.files.models import StoredFile
 from marketplace.needs.models import Category, MessageKind, Need, NeedStatus, Urgency
-from marketplace.needs.services import change_status
+from marketplace.needs.services import NeedData, change_status, create_need
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, UserFactory
 
 
@@ -344,3 +345,52 @@ def test_other_roles_cannot_post_requests(client, login_as):
     login_as(UserFactory(volunteer=True))
     assert client.post("/family/needs/new", data=need_form(money_goal="100")).status_code == 403
     assert need_count() == 0
+
+
+# --- the same form sent twice ----------------------------------------------------------------------------
+
+def token_of(page: str) -> str:
+    tokens = re.findall(r'name="token"[^>]*value="([0-9a-f]{32})"', page)
+    assert len(tokens) == 1, "the new-request form carries one token"
+    return tokens[0]
+
+
+def test_the_new_request_form_sent_twice_makes_one_request(family):
+    # A double tap on "Send" on a slow phone, or the page sent again after a lost answer.
+    token = token_of(text_of(family.get("/family/needs/new")))
+    first = family.post("/family/needs/new", data=need_form(token=token, money_goal="50000"))
+    second = family.post("/family/needs/new", data=need_form(token=token, money_goal="50000"))
+    assert first.status_code == 302
+    assert second.status_code == 303 and second.location == first.location
+    need = only_need()
+    assert audit_actions(need) == ["need.create", "need.submit"]
+    assert "This form was already sent" in text_of(family.get(second.location))
+
+
+def test_two_forms_make_two_requests(family):
+    for _ in range(2):
+        family.post("/family/needs/new", data=need_form(money_goal="50000", token=token_of(text_of(family.get("/family/needs/new")))))
+    assert need_count() == 2
+
+
+def test_a_form_shown_again_after_a_mistake_keeps_its_token(family):
+    token = token_of(text_of(family.get("/family/needs/new")))
+    refused = family.post("/family/needs/new", data=need_form(token=token, title="", money_goal="50000"))
+    assert token_of(text_of(refused)) == token  # the form comes back with what was typed, token included
+    assert need_count() == 0
+    family.post("/family/needs/new", data=need_form(token=token, money_goal="50000"))
+    family.post("/family/needs/new", data=need_form(token=token, money_goal="50000"))
+    assert need_count() == 1
+
+
+def test_another_familys_form_token_is_no_shortcut_to_their_request(family, db_session, office):
+    other = HouseholdFactory(office=office, verified=True)
+    create_need(other, NeedData(category=Category.FOOD, title="Чужая просьба", description="Продукты на месяц",
+                                urgency=Urgency.NORMAL, deadline=None, money_goal=10_000_00),
+                actor=other.user, form_token="a" * 32)
+    db_session.commit()
+    response = family.post("/family/needs/new", data=need_form(token="a" * 32, money_goal="50000"))
+    # The token is taken: nothing is made, and nothing of the other family's request is shown.
+    assert response.status_code == 409
+    assert "Чужая просьба" not in text_of(response)
+    assert need_count() == 1

@@ -243,3 +243,63 @@ def test_a_file_is_served_under_its_true_extension(client, login_as, household):
     assert safe_download_name(stored) == "Справка_о_составе_семьи.pdf"
     stored.original_name = "...."
     assert safe_download_name(stored) == "file-5.pdf"
+
+
+# --- the bytes follow the row's transaction ------------------------------------------------------------------
+
+def keep(household, name: str = "photo.png") -> StoredFile:
+    from werkzeug.datastructures import FileStorage
+
+    from marketplace.files import store_upload
+
+    return store_upload(FileStorage(stream=io.BytesIO(png_bytes()), filename=name), household_id=household.id)
+
+
+def test_a_file_whose_row_is_rolled_back_leaves_no_bytes(app, household, uploads):
+    stored = keep(household)
+    assert path_of(stored).exists()  # written before the commit, so it exists when the row does
+    db.session.rollback()
+    assert files_on_disk(uploads) == []
+
+
+def test_a_file_whose_row_commits_keeps_its_bytes(app, household, uploads):
+    stored = keep(household)
+    db.session.commit()
+    assert files_on_disk(uploads) == [path_of(stored)]
+
+
+def test_a_failed_commit_leaves_no_orphan_file(app, household, uploads):
+    keep(household)
+    # Something else in the same transaction breaks the commit: the row is gone, so are its bytes.
+    db.session.add(StoredFile(household_id=household.id, stored_name=None, original_name="x",
+                              content_type="image/png", size=1, sha256="0" * 64))
+    with pytest.raises(Exception):  # noqa: B017 - whichever integrity error the database raises
+        db.session.commit()
+    db.session.rollback()
+    assert files_on_disk(uploads) == []
+
+
+def test_a_file_in_an_undone_savepoint_goes_while_the_rest_commits(app, household, uploads):
+    first = keep(household, "first.png")
+    savepoint = db.session.begin_nested()
+    keep(household, "undone.png")
+    savepoint.rollback()
+    db.session.commit()
+    assert files_on_disk(uploads) == [path_of(first)]
+
+
+def test_erasure_removes_the_bytes_only_when_the_deletion_commits(app, household, uploads):
+    from marketplace.files import delete_stored
+
+    stored = keep(household)
+    db.session.commit()
+    path = path_of(stored)
+    delete_stored(stored)
+    db.session.flush()
+    db.session.rollback()  # the erasure failed: the row is back, and so must its file be
+    assert path.exists()
+    assert db.session.get(StoredFile, stored.id) is not None
+    delete_stored(db.session.get(StoredFile, stored.id))
+    db.session.commit()
+    assert not path.exists()
+    assert files_on_disk(uploads) == []

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import StopValidation, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace.accounts.forms import PHONE_PATTERN
+from marketplace.form_tokens import OnceTokenMixin
 from marketplace.needs.labels import CATEGORY_LABELS
 from marketplace.needs.models import Urgency
 
@@ -207,7 +208,7 @@ class GoodsLineForm(Form):
         return valid
 
 
-class NeedForm(FlaskForm):
+class NeedForm(OnceTokenMixin, FlaskForm):
     category = SelectField(
         _l("Category"),
         choices=[("", _l("Choose a category"))] + [(c.value, label) for c, label in CATEGORY_LABELS.items()],

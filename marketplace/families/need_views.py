@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.authz import authorize
@@ -21,7 +22,7 @@ from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 from marketplace.needs.services import (
     GoodsLine, IllegalTransition, NeedData, NeedError, ReasonRequired, answer_question, change_status, create_need,
-    needs_visible_to, update_need,
+    need_from_form, needs_visible_to, update_need,
 )
 
 # While the office has not verified a request, the family may still add photos or documents to it.
@@ -94,6 +95,8 @@ def refuse(need: Need, exc: IllegalTransition):
 
 def render_need_form(form: NeedForm, household, need: Need | None = None):
     form.pad_goods()
+    if need is None:
+        form.fresh_token()
     return render_template("families/need_form.html", form=form, household=household, need=need,
                            max_mb=max_upload_mb())
 
@@ -123,9 +126,12 @@ def new_need():
     authorize("need.create", household)
     form = NeedForm()
     if form.validate_on_submit():
+        already = need_from_form(household, form.form_token())
+        if already is not None:
+            return _already_saved(already)
         send = request.form.get("action") == "send"
         try:
-            need = create_need(household, need_data(form), actor=current_user)
+            need = create_need(household, need_data(form), actor=current_user, form_token=form.form_token())
             store_files(form.uploads(), household=household, need_id=need.id)
             if send:
                 change_status(need, "submit", actor=current_user)
@@ -138,11 +144,19 @@ def new_need():
         except IllegalTransition as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+        except IntegrityError:  # the same form, sent twice at the same moment: the other send made it
+            db.session.rollback()
+            return _already_saved(need_from_form(household, form.form_token()) or abort(409))
         else:
             db.session.commit()
             flash_saved(need, sent=send)
             return redirect(url_for(".need_detail", need_id=need.id))
     return render_need_form(form, household)
+
+
+def _already_saved(need: Need):
+    flash(_("This form was already sent: here is the request it made."), "info")
+    return redirect(url_for(".need_detail", need_id=need.id), code=303)
 
 
 def flash_saved(need: Need, *, sent: bool) -> None:

@@ -23,7 +23,7 @@ from marketplace.families.services import (
     CONSENT_VERSION, HouseholdData, HouseholdError, export_data, get_or_start_household, household_of,
     missing_before_submit, nearest_office, record_consent, request_erasure, save_household, submit_household,
 )
-from marketplace.files import RejectedFile, path_of, store_upload
+from marketplace.files import RejectedFile, store_upload
 from marketplace.files.models import StoredFile
 from marketplace.lifecycle import IllegalTransition
 from marketplace.offices.models import Office
@@ -50,15 +50,13 @@ def max_upload_mb() -> int:
 
 
 def store_files(uploads, *, household: Household, need_id: int | None = None) -> list[StoredFile]:
-    """Keep every upload or none: a refused file removes the ones already written and is re-raised
-    with its name in the message. The caller rolls the transaction back."""
+    """Keep every upload or none: a refused file is re-raised with its name in the message, and the
+    caller rolls the transaction back, which removes the files already written."""
     stored: list[StoredFile] = []
     for upload in uploads:
         try:
             stored.append(store_upload(upload, household_id=household.id, need_id=need_id, uploaded_by=current_user))
         except RejectedFile as exc:
-            for done in stored:
-                path_of(done).unlink(missing_ok=True)
             raise RejectedFile(_("“%(name)s” was not accepted: %(reason)s", name=upload.filename,
                                  reason=str(exc))) from exc
     return stored

@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from marketplace import audit
@@ -80,13 +82,17 @@ def store_upload(upload: FileStorage, *, household_id: int, need_id: int | None 
     if content_type in PIL_FORMATS:
         data = _clean_image(data, content_type)
     stored_name = secrets.token_hex(16) + extension
-    (upload_folder() / stored_name).write_bytes(data)
+    path = upload_folder() / stored_name
     record = StoredFile(
         household_id=household_id, need_id=need_id, stored_name=stored_name,
         original_name=(upload.filename or "file")[-255:], content_type=content_type, size=len(data),
         sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=getattr(uploaded_by, "id", None),
     )
     db.session.add(record)
+    # The bytes are written now, so they exist when the row commits; if the row does not commit (a
+    # rollback, a failed commit, a savepoint undone) they are removed when the transaction ends.
+    _pending(db.session).append((_WRITTEN, path, record))
+    path.write_bytes(data)
     db.session.flush()
     audit.record("file.upload", record, actor=uploaded_by, object_type="file",
                  reason=f"{content_type}, {len(data)} bytes", office_id=_office_of_household(household_id))
@@ -106,6 +112,40 @@ def path_of(stored: StoredFile) -> Path:
 
 
 def delete_stored(stored: StoredFile) -> None:
-    """Remove a file's bytes and its row (erasure)."""
-    path_of(stored).unlink(missing_ok=True)
+    """Remove a file's row, and its bytes once that deletion commits (erasure): a failed commit keeps
+    both, never a row whose file is gone."""
+    _pending(db.session).append((_DELETED, path_of(stored), stored))
     db.session.delete(stored)
+
+
+# Files whose fate hangs on the session's transaction: (what happened, path, row).
+_WRITTEN, _DELETED = "written", "deleted"
+_PENDING_KEY = "marketplace.files.pending"
+_COMMITTED_KEY = "marketplace.files.committed"
+
+
+def _pending(session) -> list[tuple[str, Path, StoredFile]]:
+    return session.info.setdefault(_PENDING_KEY, [])
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released is not yet a commit
+        session.info[_COMMITTED_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _settle_files(session: Session, transaction) -> None:
+    """When the session's outermost transaction ends, keep the bytes of rows that committed and remove
+    the rest: new files whose row was rolled back, and deleted files whose deletion committed."""
+    if transaction.parent is not None:
+        return
+    committed = session.info.pop(_COMMITTED_KEY, False)
+    for what, path, record in session.info.pop(_PENDING_KEY, []):
+        state = inspect(record)
+        if what == _WRITTEN:
+            kept = committed and not state.transient and not state.was_deleted
+        else:
+            kept = not (committed and state.was_deleted)
+        if not kept:
+            path.unlink(missing_ok=True)

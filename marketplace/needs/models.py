@@ -100,6 +100,8 @@ class Need(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     hidden_reason: Mapped[str | None] = mapped_column(String(1000))
+    # The new-request form it came from: the same form sent twice makes one request.
+    form_token: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     household: Mapped[Household] = relationship()
     office: Mapped[Office | None] = relationship()

@@ -52,15 +52,23 @@ def _check(data: NeedData) -> None:
         raise NeedError(_("Estimate how many hours each volunteer is needed for."))
 
 
-def create_need(household: Household, data: NeedData, *, actor) -> Need:
-    """A new need of this household, as a draft until the family sends it."""
+def create_need(household: Household, data: NeedData, *, actor, form_token: str | None = None) -> Need:
+    """A new need of this household, as a draft until the family sends it. A form token already used
+    raises IntegrityError at the flush: that form has made its request (see need_from_form)."""
     _check(data)
-    need = Need(household=household, office_id=household.office_id, status=NeedStatus.DRAFT)
+    need = Need(household=household, office_id=household.office_id, status=NeedStatus.DRAFT, form_token=form_token)
     _apply(need, data)
     db.session.add(need)
     db.session.flush()
     audit.record("need.create", need, actor=actor, to_state=NeedStatus.DRAFT, office_id=need.office_id)
     return need
+
+
+def need_from_form(household: Household, form_token: str | None) -> Need | None:
+    """The request this household's new-request form already made, if it was sent before."""
+    if not form_token:
+        return None
+    return db.session.scalar(select(Need).where(Need.form_token == form_token, Need.household_id == household.id))
 
 
 def update_need(need: Need, data: NeedData, *, actor) -> None:

@@ -1,15 +1,13 @@
 """The patron's forms (a money pledge, a goods pledge, the home point) and pledge states in plain words."""
 from __future__ import annotations
 
-import re
-import uuid
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
+from marketplace.form_tokens import OnceTokenMixin
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
 from marketplace.pledges.models import GoodsDelivery, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.requests_guard import bounded_id
@@ -67,21 +65,7 @@ def whole_number(maximum: int, too_big):
     return check
 
 
-class PledgeTokenMixin:
-    """A random token per form shown: the same form sent twice makes one pledge."""
-
-    token = HiddenField()
-
-    def fresh_token(self) -> None:
-        if not self.form_token():
-            self.token.data = uuid.uuid4().hex
-
-    def form_token(self) -> str | None:
-        value = (self.token.data or "").strip().lower()
-        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
-
-
-class MoneyPledgeForm(PledgeTokenMixin, FlaskForm):
+class MoneyPledgeForm(OnceTokenMixin, FlaskForm):
     amount = StringField(
         _l("Amount in tenge"),
         validators=[whole_number(MAX_TENGE, _l("That is more than any request asks for. Check the amount."))],
@@ -93,7 +77,7 @@ class MoneyPledgeForm(PledgeTokenMixin, FlaskForm):
         _l("If this request is cancelled, my money may go to a similar request of the same office"))
 
 
-class GoodsPledgeForm(PledgeTokenMixin, FlaskForm):
+class GoodsPledgeForm(OnceTokenMixin, FlaskForm):
     item = SelectField(_l("What you will give"), coerce=lambda value: bounded_id(value) if value != "" else None,
                        validate_choice=False)
     quantity = StringField(
