@@ -62,6 +62,27 @@ def demo_account(email: str, role: str, name: str, extra: dict):
     return user, True
 
 
+# The Almaty demo office takes transfers: a made-up recipient with a well-formed account (the IBAN is the
+# standard's own Kazakh example), so the pledge page shows what a patron would see.
+DEMO_BANK_DETAILS = ("ALA-01", {
+    "bank_recipient": "Демо: КГУ «Единое социальное окно г. Алматы»", "bank_bin": "180440012349",
+    "bank_iban": "KZ86125KZT5004100100", "bank_name": "Демо-банк", "bank_bic": "HSBKKZKX", "bank_kbe": "12",
+})
+
+
+def _demo_bank_details() -> None:
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.offices import services
+    from marketplace.offices.models import Office
+
+    code, details = DEMO_BANK_DETAILS
+    office = db.session.scalar(select(Office).where(Office.code == code))
+    if office is not None and not office.takes_transfers:
+        services.set_bank_details(office, details)
+
+
 def seed_demo() -> dict:
     """Create what is missing of the demo data; returns counts of what was added (and the report's lines)."""
     from marketplace.demo_needs import seed_demo_families
@@ -73,6 +94,7 @@ def seed_demo() -> dict:
         report = csv_io.import_offices(stream)
     if report.errors:
         raise click.ClickException(f"demo offices have errors: {report.errors}")
+    _demo_bank_details()
     added_users = sum(demo_account(*row)[1] for row in DEMO_USERS)
     families = seed_demo_families(
         DEMO_STAFF,

@@ -553,3 +553,58 @@ def test_admin_upload_in_a_windows_encoding_is_refused_politely(client, admin):
     assert response.status_code == 200
     assert "The file must be a CSV saved as UTF-8." in text_of(response)
     assert office_count() == 0
+
+
+# --- admin: bank details for transfers ------------------------------------------------------------------
+
+BANK = {"bank_recipient": "КГУ «Социальное окно»", "bank_bin": "1804 4001 2349", "bank_iban": "kz86 125k zt50 0410 0100",
+        "bank_name": "АО «Народный банк Казахстана»", "bank_bic": "hsbkkzkx", "bank_kbe": "12"}
+
+
+def test_admin_gives_an_office_its_bank_details(client, admin):
+    response = client.post("/admin/offices/new", data=form_data(**BANK))
+    office = db.session.scalar(select(Office).where(Office.code == "TDK-01"))
+    assert office is not None, text_of(response)
+    # Stored as the bank prints them, whatever spacing and case were typed.
+    assert (office.bank_iban, office.bank_bic, office.bank_bin) == ("KZ86125KZT5004100100", "HSBKKZKX", "180440012349")
+    assert office.takes_transfers and office.bank_iban_grouped == "KZ86 125K ZT50 0410 0100"
+    [entry] = audit_entries("office.bank_details")
+    assert entry.reason == "changed: bank_recipient, bank_bin, bank_iban, bank_name, bank_bic, bank_kbe"
+    assert entry.actor_id == admin.id
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"bank_iban": "KZ86125KZT5004100101"}, "This account number is not valid"),
+    ({"bank_iban": "DE89 3704 0044 0532 0130 00"}, "it starts with KZ"),
+    ({"bank_bic": "HSB"}, "This BIC is not valid"),
+    ({"bank_bin": "180440012340"}, "This BIN is not valid"),
+    ({"bank_kbe": "1x"}, "The beneficiary code is two digits"),
+    ({"bank_iban": "", "bank_bic": ""}, "Fill in all the main bank details"),
+])
+def test_bad_bank_details_are_refused_and_change_nothing(client, admin, overrides, message):
+    office = OfficeFactory(code="ALA-80", email=None, opening_hours=None)
+    data = form_data(code="ALA-80", name=office.name, region_code=office.region_code, settlement=office.settlement,
+                     address=office.address, latitude=str(office.latitude), longitude=str(office.longitude),
+                     phone=office.phone, email="", opening_hours="", **{**BANK, **overrides})
+    response = client.post(f"/admin/offices/{office.id}/edit", data=data)
+    assert response.status_code == 200
+    assert message in text_of(response)
+    db.session.expire_all()
+    office = db.session.get(Office, office.id)
+    assert office.bank_iban is None and office.bank_recipient is None
+    assert audit_entries("office.bank_details") == []
+
+
+def test_clearing_the_bank_details_is_audited(client, admin):
+    office = OfficeFactory(code="ALA-81", email=None, opening_hours=None, bank_recipient="КГУ", bank_iban="KZ86125KZT5004100100",
+                           bank_name="Банк", bank_bic="HSBKKZKX")
+    data = form_data(code="ALA-81", name=office.name, region_code=office.region_code, settlement=office.settlement,
+                     address=office.address, latitude=str(office.latitude), longitude=str(office.longitude),
+                     phone=office.phone, email="", opening_hours="", **{name: "" for name in BANK})  # as a browser sends emptied fields
+    assert "KZ86125KZT5004100100" in text_of(client.get(f"/admin/offices/{office.id}/edit"))
+    assert client.post(f"/admin/offices/{office.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    office = db.session.get(Office, office.id)
+    assert not office.takes_transfers and office.bank_iban is None
+    [entry] = audit_entries("office.bank_details")
+    assert entry.reason == "changed: bank_recipient, bank_iban, bank_name, bank_bic"

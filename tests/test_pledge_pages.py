@@ -88,6 +88,33 @@ def test_offline_money_pledge_reserves_and_shows_how_to_pay(app, client, db_sess
     assert need.household.address not in page and need.household.phone not in page
 
 
+def test_the_offices_bank_details_are_on_a_transfer_pledge(app, client, db_session, login_as, patron_user):
+    need = NeedFactory(open=True)
+    office = need.office
+    office.bank_recipient, office.bank_bin = "КГУ «Социальное окно»", "180440012349"
+    office.bank_iban, office.bank_name, office.bank_bic, office.bank_kbe = (
+        "KZ86125KZT5004100100", "АО «Народный банк Казахстана»", "HSBKKZKX", "12")
+    db_session.commit()
+    login_as(patron_user)
+    client.post(f"/needs/{need.id}/pledge", data=money_form("5000"))
+    [pledge] = pledges_of(db_session, need)
+    page = pledge_page(client, pledge).get_data(as_text=True)
+    for shown in ("КГУ «Социальное окно»", "180440012349", "KZ86 125K ZT50 0410 0100", "HSBKKZKX",
+                  "АО «Народный банк Казахстана»", f"SW pledge #{pledge.id}", tenge(app, 500_000)):
+        assert shown in page
+    assert "Ask the office for its bank details" not in page
+
+
+def test_without_bank_details_the_patron_is_asked_to_contact_the_office(client, db_session, login_as, patron_user):
+    need = NeedFactory(open=True)
+    assert not need.office.takes_transfers
+    login_as(patron_user)
+    client.post(f"/needs/{need.id}/pledge", data=money_form("5000"))
+    [pledge] = pledges_of(db_session, need)
+    page = pledge_page(client, pledge).get_data(as_text=True)
+    assert "Ask the office for its bank details" in page and "IBAN" not in page
+
+
 def test_allow_redirect_is_stored(client, db_session, login_as, patron_user):
     need = NeedFactory(open=True)
     login_as(patron_user)

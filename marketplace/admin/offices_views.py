@@ -68,6 +68,7 @@ def new_office():
             form.code.errors.append(_("An office with this code already exists."))
         elif (data := _office_data(form)) is not None:
             office = services.create_office(data, actor=current_user)
+            services.set_bank_details(office, form.bank_details(), actor=current_user)
             db.session.commit()
             flash(_("The office was added."), "success")
             return redirect(url_for("offices.detail", office_id=office.id))
@@ -86,6 +87,7 @@ def edit_office(office_id: int):
             form.code.errors.append(_("An office with this code already exists."))
         elif (data := _office_data(form)) is not None:
             services.update_office(office, data, actor=current_user)
+            services.set_bank_details(office, form.bank_details(), actor=current_user)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("offices.detail", office_id=office.id))

@@ -62,6 +62,24 @@ def update_office(office: Office, data: OfficeData, *, actor=None) -> list[str]:
     return changed
 
 
+BANK_FIELDS = ("bank_recipient", "bank_bin", "bank_iban", "bank_name", "bank_bic", "bank_kbe")
+
+
+def set_bank_details(office: Office, details: dict[str, str | None], *, actor=None) -> list[str]:
+    """Set (or clear) the bank details patrons transfer money to; audited with the fields that changed."""
+    changed = []
+    for name in BANK_FIELDS:
+        value = details.get(name) or None
+        if getattr(office, name) != value:
+            setattr(office, name, value)
+            changed.append(name)
+    if changed:
+        db.session.flush()
+        audit.record("office.bank_details", office, actor=actor, office_id=office.id,
+                     reason="changed: " + ", ".join(changed))
+    return changed
+
+
 def find_by_code(code: str) -> Office | None:
     return db.session.scalar(select(Office).where(Office.code == code))
 
