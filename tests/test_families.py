@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from marketplace import geo
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
@@ -344,3 +345,31 @@ def test_a_family_without_a_household_is_asked_to_fill_it_in_first(client, login
     assert "fill in your household" in text_of(client.get("/family/needs"))
     response = client.get("/family/needs/new")
     assert response.status_code == 302 and response.headers["Location"].endswith("/family/household")
+
+
+def test_a_family_that_moved_is_found_at_its_new_place_once_verified_again(client, login_as, offices, staff_user):
+    from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+    from marketplace.needs.models import Need, NeedStatus
+
+    household = HouseholdFactory(office=offices["talgar"], verified=True)  # lives in Алматы so far
+    open_need = NeedFactory(household=household, open=True, office=offices["talgar"])
+    done_need = NeedFactory(household=household, open=True, office=offices["talgar"], status=NeedStatus.FULFILLED)
+    old_place = (open_need.settlement, open_need.public_latitude, open_need.public_longitude)
+    assert old_place[0] != "Талгар"
+    login_as(household.user)
+    client.post("/family/household", data=household_form(office_id=str(offices["talgar"].id)))  # moves to Талгар
+    db.session.expire_all()
+    household = db.session.get(Household, household.id)
+    assert household.status is HouseholdStatus.SUBMITTED
+    # Until the office has checked the new address, the request still shows where it was verified.
+    assert (db.session.get(Need, open_need.id).settlement, db.session.get(Need, open_need.id).public_latitude) == \
+        old_place[:2]
+    staff_user.office_id = offices["talgar"].id
+    HOUSEHOLD_LIFECYCLE.apply(household, "verify", actor=staff_user)
+    db.session.commit()
+    moved, done = db.session.get(Need, open_need.id), db.session.get(Need, done_need.id)
+    assert moved.settlement == "Талгар"
+    assert (moved.public_latitude, moved.public_longitude) == (household.public_latitude, household.public_longitude)
+    assert geo.distance_km(moved.public_latitude, moved.public_longitude, *TALGAR) < 2
+    assert (done.settlement, done.public_latitude) == old_place[:2]  # what was done where it was done
+    assert audit_actions(moved, "need.update") == ["need.update"]

@@ -404,6 +404,24 @@ def test_hide_and_unhide_a_need_with_a_reason(client, db_session, office, staff_
     assert audit(db_session, "need.unhide", need.id)[0].reason == "Семья прислала свои фото"
 
 
+def test_a_request_an_admin_hid_is_shown_again_only_by_an_admin(client, db_session, office, staff_user, admin_user):
+    need = open_need(office)
+    login(client, admin_user)
+    assert client.post(f"/staff/needs/{need.id}/hide", data={"reason": "Проверка прокуратуры"}).status_code == 302
+    client.post("/logout")
+    login(client, staff_user)
+    page = text_of(client.get(f"/staff/needs/{need.id}"))
+    assert "only an administrator can show it again" in page and f"/staff/needs/{need.id}/unhide" not in page
+    assert client.post(f"/staff/needs/{need.id}/unhide", data={"reason": "Семья попросила"}).status_code == 403
+    db_session.refresh(need)
+    assert need.is_hidden and audit(db_session, "need.unhide", need.id) == []
+    client.post("/logout")
+    login(client, admin_user)
+    assert client.post(f"/staff/needs/{need.id}/unhide", data={"reason": "Проверка закончена"}).status_code == 302
+    db_session.refresh(need)
+    assert not need.is_hidden and audit(db_session, "need.unhide", need.id)[0].actor_id == admin_user.id
+
+
 # --- flags ------------------------------------------------------------------------------------------------
 
 def test_flags_of_my_office_can_be_dismissed_or_resolved(client, db_session, office, staff_user):

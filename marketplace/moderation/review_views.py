@@ -187,6 +187,7 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
         "moderation/need.html", need=need, household=household, household_readable=household_readable,
         files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
         hide_form=hide_form or HideForm(), history=history_of("need", need.id),
+        may_unhide=can(current_user, "need.unhide", need),
     ), status
 
 
@@ -252,6 +253,8 @@ def attach_outcome_photo(need: Need, upload) -> None:
 def _set_need_hidden(need_id: int, hidden: bool):
     need = need_or_404(need_id)
     authorize("need.moderate", need)
+    if not hidden and need.is_hidden:
+        authorize("need.unhide", need)
     form = HideForm()
     back = flag_to_return_to(form.flag_id.data)
     if not form.validate_on_submit():

@@ -136,7 +136,8 @@ def render_flag(flag: Flag, *, close_forms: dict | None = None, hide_form: HideF
     forms = {"resolved": CloseFlagForm("resolved"), "dismissed": CloseFlagForm("dismissed")}
     forms.update(close_forms or {})
     if flag.target_type is FlagTarget.NEED:
-        may_hide = target is not None and can(current_user, "need.moderate", target)
+        may_hide = target is not None and can(current_user, "need.unhide" if target.is_hidden else "need.moderate",
+                                              target)
         hide_url = url_for("moderation.need_unhide" if target and target.is_hidden else "moderation.need_hide",
                            need_id=flag.target_id)
     else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marketplace.accounts.models import Role
 from marketplace.authz import policy
-from marketplace.roles import has_role, is_authenticated, works_for
+from marketplace.roles import has_role, is_admin, is_authenticated, works_for
 
 
 def _owns_household(user, household) -> bool:
@@ -47,6 +47,19 @@ def can_view_private_need(user, need) -> bool:
 def can_moderate_need(user, need) -> bool:
     """Verify, question, reject, hide, cancel: staff of the need's office and admins."""
     return need is not None and works_for(user, need.office_id)
+
+
+@policy("need.unhide")
+def can_unhide_need(user, need) -> bool:
+    """Show a hidden request again: the office's staff, unless an admin hid it; then admins only."""
+    if need is None or not works_for(user, need.office_id):
+        return False
+    if is_admin(user) or need.hidden_by_id is None:
+        return True
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    return not is_admin(db.session.get(User, need.hidden_by_id))
 
 
 @policy("need.transition")
