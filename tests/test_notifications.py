@@ -75,6 +75,26 @@ def test_a_decision_rolled_back_to_a_savepoint_sends_no_email(db_session, outbox
     assert outbox == []
 
 
+def test_a_released_savepoint_sends_nothing_until_the_outer_commit(db_session, outbox, submitted_need, staff_user,
+                                                                   family_user):
+    # The dispatch page sends each invitation inside its own savepoint; the request commits at the end.
+    with db_session.begin_nested():
+        change_status(submitted_need, "reject", actor=staff_user, reason="Дубликат заявки")
+    assert outbox == []  # the savepoint is released, but the request may still fail and roll back
+    db_session.rollback()
+    db_session.commit()
+    assert notifications_of(family_user) == [] and outbox == []
+
+
+def test_a_released_savepoint_sends_once_when_the_request_commits(db_session, outbox, submitted_need, staff_user,
+                                                                  family_user):
+    with db_session.begin_nested():
+        change_status(submitted_need, "reject", actor=staff_user, reason="Дубликат заявки")
+    db_session.commit()
+    db_session.commit()
+    assert len(outbox) == 1 and outbox[0].recipients == [family_user.email]
+
+
 def test_an_exception_before_commit_sends_nothing(app, db_session, outbox, submitted_need, staff_user, family_user):
     """The request pattern: the change is made, something fails, the session is rolled back."""
     try:

@@ -74,6 +74,8 @@ def _deliver(message: Message) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: what it queued waits for the outer commit, which may still fail
     outbox = session.info.pop(_OUTBOX, None)
     for _transaction, message in outbox or ():
         _deliver(message)
