@@ -1,4 +1,5 @@
-"""Administration commands: `flask create-admin`, `flask seed-demo`, `flask analyze-db`, `flask offices ...`."""
+"""Administration commands: `flask create-admin`, `flask seed-demo`, `flask analyze-db`, `flask sweep-uploads`,
+`flask offices ...`."""
 from __future__ import annotations
 
 import click
@@ -48,6 +49,17 @@ def analyze_db_command() -> None:
     click.echo(f"Planner statistics refreshed ({db.engine.dialect.name}).")
 
 
+@click.command("sweep-uploads")
+@click.option("--older-than-hours", default=24.0, show_default=True, help="Leave younger files alone.")
+@with_appcontext
+def sweep_uploads_command(older_than_hours: float) -> None:
+    """Remove uploaded files that no record names any more (run nightly)."""
+    from marketplace.files import sweep_orphans
+
+    removed = sweep_orphans(older_than_hours=older_than_hours)
+    click.echo(f"Orphan files removed: {len(removed)}.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
     from marketplace.needs.cli import expire_needs_command
@@ -62,3 +74,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_claims_command)
     app.cli.add_command(analyze_db_command)
     app.cli.add_command(sweep_pledges_command)
+    app.cli.add_command(sweep_uploads_command)

@@ -394,3 +394,14 @@ def test_another_familys_form_token_is_no_shortcut_to_their_request(family, db_s
     assert response.status_code == 409
     assert "Чужая просьба" not in text_of(response)
     assert need_count() == 1
+
+
+def test_a_draft_form_sent_again_with_send_leads_to_the_draft(family):
+    token = token_of(text_of(family.get("/family/needs/new")))
+    family.post("/family/needs/new", data=need_form(action="draft", token=token, money_goal="50000"))
+    # Back in the browser, a change, then "Send": the same form; the family is shown the draft to send.
+    response = family.post("/family/needs/new", data=need_form(token=token, money_goal="60000"))
+    need = only_need()
+    assert response.status_code == 303 and response.location == f"/family/needs/{need.id}/edit"
+    assert need.status is NeedStatus.DRAFT and need.money_goal == 50_000_00
+    assert "already saved your request as a draft" in text_of(family.get(response.location))

@@ -303,3 +303,21 @@ def test_erasure_removes_the_bytes_only_when_the_deletion_commits(app, household
     db.session.commit()
     assert not path.exists()
     assert files_on_disk(uploads) == []
+
+
+def test_sweep_uploads_removes_old_files_no_row_names(app, household, uploads):
+    import os
+    import time
+
+    kept = keep(household, "kept.png")
+    db.session.commit()
+    old_orphan, new_orphan = uploads / ("0" * 32 + ".png"), uploads / ("1" * 32 + ".pdf")
+    old_orphan.write_bytes(png_bytes())
+    new_orphan.write_bytes(PDF)  # perhaps a request about to commit it: too young to judge
+    day_ago = time.time() - 25 * 3600
+    for path in (old_orphan, path_of(kept)):
+        os.utime(path, (day_ago, day_ago))
+    result = app.test_cli_runner().invoke(args=["sweep-uploads"])
+    assert result.exit_code == 0, result.output
+    assert "Orphan files removed: 1." in result.output
+    assert sorted(files_on_disk(uploads)) == sorted([path_of(kept), new_orphan])

@@ -422,6 +422,31 @@ def test_a_request_an_admin_hid_is_shown_again_only_by_an_admin(client, db_sessi
     assert not need.is_hidden and audit(db_session, "need.unhide", need.id)[0].actor_id == admin_user.id
 
 
+def test_an_admins_hide_outlives_the_admins_account(client, db_session, office, staff_user, admin_user):
+    need = open_need(office)
+    login(client, admin_user)
+    client.post(f"/staff/needs/{need.id}/hide", data={"reason": "Проверка прокуратуры"})
+    client.post("/logout")
+    admin_user.status = AccountStatus.DISABLED  # the admin left; the decision stands
+    db_session.commit()
+    login(client, staff_user)
+    assert client.post(f"/staff/needs/{need.id}/unhide", data={"reason": "Семья попросила"}).status_code == 403
+    db_session.refresh(need)
+    assert need.is_hidden and need.hidden_by_admin
+
+
+def test_staff_show_again_what_staff_hid(client, db_session, office, staff_user):
+    need = open_need(office)
+    other = UserFactory(role=Role.STAFF, office=office, email="other.staff@example.kz")
+    login(client, other)
+    client.post(f"/staff/needs/{need.id}/hide", data={"reason": "Фото из интернета"})
+    client.post("/logout")
+    login(client, staff_user)
+    assert client.post(f"/staff/needs/{need.id}/unhide", data={"reason": "Фото семьи"}).status_code == 302
+    db_session.refresh(need)
+    assert not need.is_hidden and not need.hidden_by_admin
+
+
 # --- flags ------------------------------------------------------------------------------------------------
 
 def test_flags_of_my_office_can_be_dismissed_or_resolved(client, db_session, office, staff_user):

@@ -126,10 +126,10 @@ def new_need():
     authorize("need.create", household)
     form = NeedForm()
     if form.validate_on_submit():
+        send = request.form.get("action") == "send"
         already = need_from_form(household, form.form_token())
         if already is not None:
-            return _already_saved(already)
-        send = request.form.get("action") == "send"
+            return _already_saved(already, send=send)
         try:
             need = create_need(household, need_data(form), actor=current_user, form_token=form.form_token())
             store_files(form.uploads(), household=household, need_id=need.id)
@@ -146,7 +146,7 @@ def new_need():
             form.form_errors.append(str(exc))
         except IntegrityError:  # the same form, sent twice at the same moment: the other send made it
             db.session.rollback()
-            return _already_saved(need_from_form(household, form.form_token()) or abort(409))
+            return _already_saved(need_from_form(household, form.form_token()) or abort(409), send=send)
         else:
             db.session.commit()
             flash_saved(need, sent=send)
@@ -154,7 +154,13 @@ def new_need():
     return render_need_form(form, household)
 
 
-def _already_saved(need: Need):
+def _already_saved(need: Need, *, send: bool):
+    if send and need.status is NeedStatus.DRAFT:
+        # Saved as a draft, then the page came back and "Send" was pressed: nothing is sent behind the
+        # family's back; they check the draft and send it from there.
+        flash(_("This form has already saved your request as a draft. Check it here and send it to the office."),
+              "info")
+        return redirect(url_for(".edit_need", need_id=need.id), code=303)
     flash(_("This form was already sent: here is the request it made."), "info")
     return redirect(url_for(".need_detail", need_id=need.id), code=303)
 

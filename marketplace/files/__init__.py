@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from werkzeug.datastructures import FileStorage
 from marketplace import audit
 from marketplace.extensions import db
 from marketplace.files.models import StoredFile
+
+logger = logging.getLogger(__name__)
 
 # Magic numbers of the only types we keep; the browser's Content-Type and the file name are ignored.
 SIGNATURES: list[tuple[bytes, int, str, str]] = [
@@ -128,7 +131,7 @@ def _pending(session) -> list[tuple[str, Path, StoredFile]]:
     return session.info.setdefault(_PENDING_KEY, [])
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_commit", insert=True)  # first: no other listener may stand in its way
 def _remember_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint released is not yet a commit
         session.info[_COMMITTED_KEY] = True
@@ -148,4 +151,34 @@ def _settle_files(session: Session, transaction) -> None:
         else:
             kept = not (committed and state.was_deleted)
         if not kept:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # the transaction has ended either way; `flask sweep-uploads` retries
+                logger.exception("could not remove %s", path.name)
+
+
+def sweep_orphans(*, older_than_hours: float = 24.0) -> list[str]:
+    """Remove files in the upload folder that no row names: bytes left by a process that died between
+    writing and its transaction's end, or by a row a database cascade removed. Files younger than
+    `older_than_hours` are left alone, as a request may still be about to commit them. Returns the
+    names removed."""
+    import time
+
+    from sqlalchemy import select
+
+    folder = upload_folder()
+    cutoff = time.time() - older_than_hours * 3600
+    candidates = {path.name: path for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < cutoff}
+    names = list(candidates)
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        for known in db.session.scalars(select(StoredFile.stored_name).where(StoredFile.stored_name.in_(chunk))):
+            candidates.pop(known, None)
+    removed = []
+    for name, path in sorted(candidates.items()):
+        try:
             path.unlink(missing_ok=True)
+            removed.append(name)
+        except OSError:
+            logger.exception("could not remove %s", name)
+    return removed

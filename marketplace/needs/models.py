@@ -99,6 +99,9 @@ class Need(db.Model):
     # Soft moderation (never a silent delete).
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Whether an admin hid it (then only an admin shows it again), fixed when it was hidden: the
+    # hider's account may later be disabled, demoted or erased.
+    hidden_by_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     hidden_reason: Mapped[str | None] = mapped_column(String(1000))
     # The new-request form it came from: the same form sent twice makes one request.
     form_token: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -54,12 +54,7 @@ def can_unhide_need(user, need) -> bool:
     """Show a hidden request again: the office's staff, unless an admin hid it; then admins only."""
     if need is None or not works_for(user, need.office_id):
         return False
-    if is_admin(user) or need.hidden_by_id is None:
-        return True
-    from marketplace.accounts.models import User
-    from marketplace.extensions import db
-
-    return not is_admin(db.session.get(User, need.hidden_by_id))
+    return is_admin(user) or not need.hidden_by_admin
 
 
 @policy("need.transition")

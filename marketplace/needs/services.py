@@ -121,6 +121,7 @@ def hide_need(need: Need, *, actor, reason: str) -> None:
     if not (reason or "").strip():
         raise ReasonRequired(_("Please give a reason."))
     need.hidden_at, need.hidden_by_id, need.hidden_reason = utcnow(), actor.id, reason.strip()
+    need.hidden_by_admin = is_admin(actor)
     audit.record("need.hide", need, actor=actor, office_id=need.office_id, reason=reason, to_state="hidden")
 
 
@@ -128,6 +129,7 @@ def unhide_need(need: Need, *, actor, reason: str) -> None:
     if not (reason or "").strip():
         raise ReasonRequired(_("Please give a reason."))
     need.hidden_at = need.hidden_by_id = need.hidden_reason = None
+    need.hidden_by_admin = False
     audit.record("need.unhide", need, actor=actor, office_id=need.office_id, reason=reason, from_state="hidden",
                  to_state="visible")
 

@@ -63,11 +63,11 @@ class OfficeForm(FlaskForm):
     bank_recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=200)],
                                  description=_l("The account holder's name, as the bank knows it."))
     bank_bin = StringField(_l("Recipient's BIN"), validators=[Optional()],
-                           render_kw={"inputmode": "numeric", "maxlength": 12})
+                           render_kw={"inputmode": "numeric", "maxlength": 15})
     bank_iban = StringField(_l("Account (IBAN)"), validators=[Optional()], description=_l("For example KZ86 125K ZT50 0410 0100"),
                             render_kw={"autocapitalize": "characters", "maxlength": 42})
     bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)])
-    bank_bic = StringField(_l("Bank's BIC"), validators=[Optional()], render_kw={"autocapitalize": "characters", "maxlength": 11})
+    bank_bic = StringField(_l("Bank's BIC"), validators=[Optional()], render_kw={"autocapitalize": "characters", "maxlength": 14})
     bank_kbe = StringField(_l("Beneficiary code (Kbe)"), validators=[Optional()],
                            render_kw={"inputmode": "numeric", "maxlength": 2})
 
