@@ -146,7 +146,11 @@ def new_need():
             form.form_errors.append(str(exc))
         except IntegrityError:  # the same form, sent twice at the same moment: the other send made it
             db.session.rollback()
-            return _already_saved(need_from_form(household, form.form_token()) or abort(409), send=send)
+            already = need_from_form(household, form.form_token())
+            if already is None:  # not that: another family's token, or a constraint nobody expected
+                current_app.logger.warning("a new request was refused by the database", exc_info=True)
+                abort(409)
+            return _already_saved(already, send=send)
         else:
             db.session.commit()
             flash_saved(need, sent=send)

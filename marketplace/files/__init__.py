@@ -5,12 +5,13 @@ import hashlib
 import io
 import logging
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -162,10 +163,6 @@ def sweep_orphans(*, older_than_hours: float = 24.0) -> list[str]:
     writing and its transaction's end, or by a row a database cascade removed. Files younger than
     `older_than_hours` are left alone, as a request may still be about to commit them. Returns the
     names removed."""
-    import time
-
-    from sqlalchemy import select
-
     folder = upload_folder()
     cutoff = time.time() - older_than_hours * 3600
     candidates = {path.name: path for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < cutoff}
