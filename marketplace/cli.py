@@ -62,6 +62,7 @@ def sweep_uploads_command(older_than_hours: float) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
+    from marketplace.jobs import jobs_worker_command
     from marketplace.needs.cli import expire_needs_command
     from marketplace.offices.cli import offices_cli
     from marketplace.pledges.cli import sweep_pledges_command
@@ -75,3 +76,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(analyze_db_command)
     app.cli.add_command(sweep_pledges_command)
     app.cli.add_command(sweep_uploads_command)
+    app.cli.add_command(jobs_worker_command)
