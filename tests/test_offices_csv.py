@@ -266,3 +266,50 @@ def test_cli_export_to_a_file_reads_back_unchanged(app, db_session, tmp_path):
     assert result.exit_code == 0, result.output
     report = run_import(path.read_text(encoding="utf-8"))  # BOM and all, as a user would feed it back
     assert (report.unchanged, report.errors) == (2, [])
+
+
+# --- bank details in the file ------------------------------------------------------------------------------
+
+BASIC_HEADER = ",".join(name for name in csv_io.CSV_COLUMNS if not name.startswith("bank_"))
+BANK = ";".join(["КГУ «Окно»", "1804 4001 2349", "kz86 125k zt50 0410 0100", "Банк", "hsbkkzkx", "12"])
+
+
+def bank_row(code: str, bank: str = BANK) -> str:
+    return ALMATY_ROW.format(code=code).replace(",", ";").replace("\"ул. Абая; 1\"", "\"ул. Абая, 1\"") + ";" + bank
+
+
+def test_bank_details_come_in_with_the_file_normalised_and_audited(db_session, admin_user):
+    report = run_import(HEADER.replace(",", ";") + "\n" + bank_row("BANK-1") + "\n", actor=admin_user)
+    assert report.errors == [] and report.created == 1
+    office = offices_by_code()["BANK-1"]
+    assert (office.bank_iban, office.bank_bic, office.bank_bin, office.bank_kbe) == (
+        "KZ86125KZT5004100100", "HSBKKZKX", "180440012349", "12")
+    assert office.takes_transfers and audit_count("office.bank_details") == 1
+
+
+def test_a_bad_account_number_is_reported_with_its_column_and_the_row_is_skipped(db_session, admin_user):
+    bad = BANK.replace("kz86 125k zt50 0410 0100", "KZ86125KZT5004100101")
+    report = run_import(HEADER.replace(",", ";") + "\n" + bank_row("BANK-2", bad) + "\n", actor=admin_user)
+    [error] = report.errors
+    assert error.line == 2 and error.message.startswith("bank_iban: This account number is not valid")
+    assert "BANK-2" not in offices_by_code()
+
+
+def test_a_file_without_bank_columns_leaves_bank_details_alone(db_session, admin_user):
+    OfficeFactory(code="BANK-3", bank_recipient="КГУ", bank_iban="KZ86125KZT5004100100", bank_name="Банк",
+                  bank_bic="HSBKKZKX")
+    report = run_import(BASIC_HEADER + "\n" + ALMATY_ROW.format(code="BANK-3") + "\n", actor=admin_user)
+    assert report.errors == []
+    assert offices_by_code()["BANK-3"].bank_iban == "KZ86125KZT5004100100"
+
+
+def test_bank_details_survive_the_round_trip(db_session, admin_user):
+    OfficeFactory(code="BANK-4", bank_recipient="КГУ «Окно»", bank_bin="180440012349",
+                  bank_iban="KZ86125KZT5004100100", bank_name="Банк", bank_bic="HSBKKZKX", bank_kbe="12")
+    stream = io.StringIO()
+    csv_io.export_offices(stream, db.session.scalars(select(Office)))
+    db.session.query(Office).update({name: None for name in csv_io.BANK_FIELDS})
+    report = run_import(stream.getvalue(), actor=admin_user)
+    assert report.errors == [] and report.updated == 1
+    office = offices_by_code()["BANK-4"]
+    assert (office.bank_recipient, office.bank_iban, office.bank_kbe) == ("КГУ «Окно»", "KZ86125KZT5004100100", "12")

@@ -16,11 +16,14 @@ from marketplace import geo
 from marketplace.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.offices.models import Office
-from marketplace.offices.services import OfficeData, create_office, find_by_code, update_office
+from marketplace.offices.services import (
+    BANK_FIELDS, OfficeData, clean_bank_details, create_office, find_by_code, set_bank_details, update_office,
+)
 
+# The bank columns are optional: a file without them leaves every office's bank details as they are.
 CSV_COLUMNS = [
     "code", "name", "region_code", "settlement", "address", "latitude", "longitude",
-    "phone", "email", "opening_hours", "is_active",
+    "phone", "email", "opening_hours", "is_active", *BANK_FIELDS,
 ]
 REQUIRED_COLUMNS = ("code", "name", "region_code", "settlement", "address")
 
@@ -75,13 +78,18 @@ def import_offices(
         report.errors.append(RowError(1, _("missing columns: %(columns)s", columns=", ".join(missing))))
         return report
 
+    with_bank = any(name in header for name in BANK_FIELDS)
     seen_codes: dict[str, int] = {}
     for line, row in _records(reader):
         problems, data = _parse_row(row, seen_codes, line)
+        bank = None
+        if with_bank:
+            bank, bank_problems = clean_bank_details({name: row.get(name) for name in BANK_FIELDS})
+            problems = problems + [f"{name}: {message}" for name, message in bank_problems.items()]
         if problems:
             report.errors.extend(RowError(line, message) for message in problems)
         else:
-            _apply(data, actor, line, report)
+            _apply(data, bank, actor, line, report)
         if on_row is not None:
             on_row(line)
     return report
@@ -102,7 +110,7 @@ def export_offices(stream: TextIO, offices: Iterable[Office]) -> int:
             office.code, office.name, office.region_code, office.settlement, office.address,
             _format_float(office.latitude), _format_float(office.longitude),
             office.phone or "", office.email or "", office.opening_hours or "",
-            "1" if office.is_active else "0",
+            "1" if office.is_active else "0", *((getattr(office, name) or "") for name in BANK_FIELDS),
         ])
         written += 1
     return written
@@ -227,18 +235,19 @@ def _geocode(settlement: str, address: str, region_code: str) -> tuple[tuple[flo
     return None, [_("settlement %(settlement)s is not known; give latitude and longitude", settlement=settlement)]
 
 
-def _apply(data: OfficeData, actor, line: int, report: ImportReport) -> None:
-    """Upsert one valid row inside a savepoint, so that a database refusal undoes this row only."""
+def _apply(data: OfficeData, bank: dict[str, str | None] | None, actor, line: int, report: ImportReport) -> None:
+    """Upsert one valid row inside a savepoint, so that a database refusal undoes this row only; `bank`
+    None (the file has no bank columns) leaves the office's bank details alone."""
     try:
         with db.session.begin_nested():
             office = find_by_code(data.code)
             if office is None:
-                create_office(data, actor=actor)
+                office = create_office(data, actor=actor)
                 outcome = "created"
-            elif update_office(office, data, actor=actor):
-                outcome = "updated"
             else:
-                outcome = "unchanged"
+                outcome = "updated" if update_office(office, data, actor=actor) else "unchanged"
+            if bank is not None and set_bank_details(office, bank, actor=actor) and outcome == "unchanged":
+                outcome = "updated"
     except SQLAlchemyError as exc:
         report.errors.append(RowError(line, _("the database refused the row: %(reason)s",
                                               reason=str(getattr(exc, "orig", None) or exc).splitlines()[0])))

@@ -4,12 +4,10 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from stdnum import bic, iban
 from wtforms import BooleanField, EmailField, FloatField, HiddenField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from marketplace.accounts.services import is_valid_bin
-from marketplace.offices.services import BANK_FIELDS
+from marketplace.offices.services import BANK_FIELDS, clean_bank_details
 
 from marketplace.geo.regions import region_choices
 
@@ -60,13 +58,13 @@ class OfficeForm(FlaskForm):
     is_active = BooleanField(_l("Open (shown to the public)"), default=True)
 
     # Bank details for patrons who pay by transfer: all of the main ones, or none.
-    bank_recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=200)],
+    bank_recipient = StringField(_l("Recipient"), validators=[Optional()],
                                  description=_l("The account holder's name, as the bank knows it."))
     bank_bin = StringField(_l("Recipient's BIN"), validators=[Optional()],
                            render_kw={"inputmode": "numeric", "maxlength": 15})
     bank_iban = StringField(_l("Account (IBAN)"), validators=[Optional()], description=_l("For example KZ86 125K ZT50 0410 0100"),
                             render_kw={"autocapitalize": "characters", "maxlength": 42})
-    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)])
+    bank_name = StringField(_l("Bank"), validators=[Optional()])
     bank_bic = StringField(_l("Bank's BIC"), validators=[Optional()], render_kw={"autocapitalize": "characters", "maxlength": 14})
     bank_kbe = StringField(_l("Beneficiary code (Kbe)"), validators=[Optional()],
                            render_kw={"inputmode": "numeric", "maxlength": 2})
@@ -75,44 +73,14 @@ class OfficeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.region_code.choices = [("", "—")] + region_choices(str(get_locale()))
 
-    def validate_bank_iban(self, field) -> None:
-        value = iban.compact(field.data or "")
-        if not value:
-            return
-        if not value.startswith("KZ"):
-            raise ValidationError(_l("Enter the office's Kazakh account number: it starts with KZ."))
-        if not iban.is_valid(value):
-            raise ValidationError(_l("This account number is not valid: check every character (it has 20)."))
-        field.data = value
-
-    def validate_bank_bic(self, field) -> None:
-        value = bic.compact(field.data or "")
-        if value and not bic.is_valid(value):
-            raise ValidationError(_l("This BIC is not valid: it has 8 or 11 letters and digits, e.g. HSBKKZKX."))
-        field.data = value or None
-
-    def validate_bank_bin(self, field) -> None:
-        value = "".join((field.data or "").split())
-        if value and not is_valid_bin(value):
-            raise ValidationError(_l("This BIN is not valid: it must be 12 digits with a correct control digit."))
-        field.data = value or None
-
-    def validate_bank_kbe(self, field) -> None:
-        value = (field.data or "").strip()
-        if value and not (len(value) == 2 and value.isascii() and value.isdigit()):
-            raise ValidationError(_l("The beneficiary code is two digits, e.g. 18."))
-        field.data = value or None
-
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        given = [name for name in BANK_FIELDS if (getattr(self, name).data or "").strip()]
-        if given:
-            for name in ("bank_recipient", "bank_iban", "bank_name", "bank_bic"):
-                field = getattr(self, name)
-                if not (field.data or "").strip() and not field.errors:
-                    field.errors.append(_l("Fill in all the main bank details, or leave them all empty."))
-                    valid = False
-        return valid
+        details, problems = clean_bank_details({name: getattr(self, name).data for name in BANK_FIELDS})
+        for name, message in problems.items():
+            getattr(self, name).errors.append(message)
+        self._bank = details
+        return valid and not problems
 
     def bank_details(self) -> dict[str, str | None]:
-        return {name: ((getattr(self, name).data or "").strip() or None) for name in BANK_FIELDS}
+        """The bank details as validated (normalised: no spaces in the IBAN, upper case)."""
+        return self._bank

@@ -1,9 +1,12 @@
 """Office operations and searches; operations flush and audit, the caller commits."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
+from stdnum import bic, iban
 
 from marketplace import audit, geo
 from marketplace.extensions import db
@@ -63,6 +66,46 @@ def update_office(office: Office, data: OfficeData, *, actor=None) -> list[str]:
 
 
 BANK_FIELDS = ("bank_recipient", "bank_bin", "bank_iban", "bank_name", "bank_bic", "bank_kbe")
+
+
+MAIN_BANK_FIELDS = ("bank_recipient", "bank_iban", "bank_name", "bank_bic")
+BANK_LENGTHS = {"bank_recipient": 200, "bank_name": 200}
+
+
+def clean_bank_details(raw: Mapping[str, str | None]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Bank details as typed on the admin form or in a CSV row: normalised (the IBAN and BIC without
+    spaces and in capitals), and what is wrong with them, by field. All the main ones, or none."""
+    from marketplace.accounts.services import is_valid_bin
+
+    typed = {name: " ".join((raw.get(name) or "").split()) for name in BANK_FIELDS}
+    details: dict[str, str | None] = {name: value or None for name, value in typed.items()}
+    problems: dict[str, str] = {}
+    for name, limit in BANK_LENGTHS.items():
+        if len(typed[name]) > limit:
+            problems[name] = _("At most %(limit)d characters.", limit=limit)
+    if typed["bank_iban"]:
+        value = iban.compact(typed["bank_iban"])
+        if not value.startswith("KZ"):
+            problems["bank_iban"] = _("Enter the office's Kazakh account number: it starts with KZ.")
+        elif not iban.is_valid(value):
+            problems["bank_iban"] = _("This account number is not valid: check every character (it has 20).")
+        details["bank_iban"] = value
+    if typed["bank_bic"]:
+        details["bank_bic"] = value = bic.compact(typed["bank_bic"])
+        if not bic.is_valid(value):
+            problems["bank_bic"] = _("This BIC is not valid: it has 8 or 11 letters and digits, e.g. HSBKKZKX.")
+    if typed["bank_bin"]:
+        details["bank_bin"] = value = typed["bank_bin"].replace(" ", "")
+        if not is_valid_bin(value):
+            problems["bank_bin"] = _("This BIN is not valid: it must be 12 digits with a correct control digit.")
+    kbe = typed["bank_kbe"]
+    if kbe and not (len(kbe) == 2 and kbe.isascii() and kbe.isdigit()):
+        problems["bank_kbe"] = _("The beneficiary code is two digits, e.g. 18.")
+    if any(typed.values()):
+        for name in MAIN_BANK_FIELDS:
+            if not typed[name] and name not in problems:
+                problems[name] = _("Fill in all the main bank details, or leave them all empty.")
+    return details, problems
 
 
 def set_bank_details(office: Office, details: dict[str, str | None], *, actor=None) -> list[str]:
