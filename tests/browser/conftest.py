@@ -59,6 +59,7 @@ def live_server():
     base = f"http://127.0.0.1:{server.server_port}"
     stripe_server.webhook_url = f"{base}/payments/stripe/webhook"
     STRIPE["server"] = stripe_server
+    STRIPE["app"] = app  # the live server's app, for a test that turns card payments off for a while
     try:
         yield base
     finally:
