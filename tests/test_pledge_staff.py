@@ -18,9 +18,9 @@ from marketplace.pledges import services
 from marketplace.pledges.models import GoodsDelivery, PledgeStatus
 from tests.conftest import login
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory, UserFactory
+from tests.test_files import GPS_IFD, jpeg_with_gps
 from tests.test_pledge_support import card, fake_stripe, paid_card_pledge, post_event  # noqa: F401  (fixtures)
 
-GPS_IFD = 0x8825
 
 
 def text_of(response) -> str:
@@ -265,15 +265,6 @@ def test_the_need_screen_sums_up_its_pledges(app, client, db_session, need, staf
 
 
 # --- proof of delivery --------------------------------------------------------------------------------
-
-
-def jpeg_with_gps() -> bytes:
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif[GPS_IFD] = {1: "N", 2: (43.0, 15.0, 30.0), 3: "E", 4: (76.0, 53.0, 10.0)}
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 10, 10)).save(out, "JPEG", exif=exif)
-    return out.getvalue()
 
 
 def fulfil(client, need, photo: tuple[str, bytes] | None):

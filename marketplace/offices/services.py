@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from stdnum import bic, iban
 
 from marketplace import audit, geo
+from marketplace.accounts.services import is_valid_bin
 from marketplace.extensions import db
 from marketplace.offices.models import Office
 
@@ -75,8 +76,6 @@ BANK_LENGTHS = {"bank_recipient": 200, "bank_name": 200}
 def clean_bank_details(raw: Mapping[str, str | None]) -> tuple[dict[str, str | None], dict[str, str]]:
     """Bank details as typed on the admin form or in a CSV row: normalised (the IBAN and BIC without
     spaces and in capitals), and what is wrong with them, by field. All the main ones, or none."""
-    from marketplace.accounts.services import is_valid_bin
-
     typed = {name: " ".join((raw.get(name) or "").split()) for name in BANK_FIELDS}
     details: dict[str, str | None] = {name: value or None for name, value in typed.items()}
     problems: dict[str, str] = {}

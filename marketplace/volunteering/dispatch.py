@@ -165,7 +165,7 @@ def _eligible_pairs(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> t
         # slots: measuring every pair at once in numpy beats listing a million pairs from the tree.
         km_all = haversine_km(s_lat[np.newaxis, :], s_lon[np.newaxis, :], v_lat[:, np.newaxis], v_lon[:, np.newaxis])
         ok = km_all <= radius[:, np.newaxis]
-        ok &= _skills_and_trust_matrix(slots, volunteers)
+        ok &= _skills_and_trust(slots, volunteers)
         vols, rows = np.nonzero(ok)
         return rows, vols, km_all[vols, rows]
     found = tree.query_ball_point(volunteer_vectors, chord)
@@ -177,26 +177,19 @@ def _eligible_pairs(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> t
     return rows[keep], vols[keep], km[keep]
 
 
-def _skills_and_trust(slots: Sequence[Slot], volunteers: Sequence[Volunteer], rows: np.ndarray,
-                      vols: np.ndarray) -> np.ndarray:
-    """Per pair: the volunteer has every skill the slot asks for, and a slot in a home gets a vetted adult."""
+def _skills_and_trust(slots: Sequence[Slot], volunteers: Sequence[Volunteer], rows: np.ndarray | None = None,
+                      vols: np.ndarray | None = None) -> np.ndarray:
+    """The volunteer has every skill the slot asks for, and a slot in a home gets a vetted adult: per
+    (rows[i], vols[i]) pair, or, without them, for every pair as a volunteers × slots matrix."""
     # Few distinct skill sets exist, so the subset test runs once per pair of sets, not once per pair.
-    slot_sets, slot_group = _groups([s.skills for s in slots])
-    vol_sets, vol_group = _groups([v.skills for v in volunteers])
-    covers = np.array([[need <= have for have in vol_sets] for need in slot_sets], dtype=bool)
-    in_home = np.array([s.in_home for s in slots], dtype=bool)
-    trusted = np.array([v.vetted and v.adult for v in volunteers], dtype=bool)
-    return covers[slot_group[rows], vol_group[vols]] & (~in_home[rows] | trusted[vols])
-
-
-def _skills_and_trust_matrix(slots: Sequence[Slot], volunteers: Sequence[Volunteer]) -> np.ndarray:
-    """_skills_and_trust for every (volunteer, slot) pair at once, as a volunteers × slots matrix."""
     slot_sets, slot_group = _groups([s.skills for s in slots])
     vol_sets, vol_group = _groups([v.skills for v in volunteers])
     covers = np.array([[need <= have for need in slot_sets] for have in vol_sets], dtype=bool)
     in_home = np.array([s.in_home for s in slots], dtype=bool)
     trusted = np.array([v.vetted and v.adult for v in volunteers], dtype=bool)
-    return covers[vol_group][:, slot_group] & (~in_home[np.newaxis, :] | trusted[:, np.newaxis])
+    if rows is None or vols is None:
+        return covers[vol_group][:, slot_group] & (~in_home[np.newaxis, :] | trusted[:, np.newaxis])
+    return covers[vol_group[vols], slot_group[rows]] & (~in_home[rows] | trusted[vols])
 
 
 def _groups(sets: list[frozenset[str]]) -> tuple[list[frozenset[str]], np.ndarray]:
