@@ -37,9 +37,10 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from marketplace import create_app, geo  # noqa: E402
-from marketplace.accounts.models import AccountStatus, Role, User  # noqa: E402
-from marketplace.config import _database_url  # noqa: E402
-from marketplace.extensions import db  # noqa: E402
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, User  # noqa: E402
+from marketplace.core.config import _database_url  # noqa: E402
+from marketplace.core.extensions import db  # noqa: E402
 from marketplace.families.models import Household, HouseholdStatus  # noqa: E402
 from marketplace.geo.gazetteer import default_gazetteer  # noqa: E402
 from marketplace.needs import catalogue  # noqa: E402

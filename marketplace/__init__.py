@@ -5,8 +5,8 @@ import logging
 
 from flask import Flask
 
-from marketplace.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
-from marketplace.requests_guard import register_request_guard
+from marketplace.core.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
+from marketplace.core.requests_guard import register_request_guard
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -57,8 +57,8 @@ def configure_logging(app: Flask) -> None:
 
 def register_database(app: Flask) -> None:
     """Bind SQLAlchemy and Alembic; make the SQLite folder and its transaction handling sane."""
-    from marketplace import database
-    from marketplace.extensions import db, migrate
+    from marketplace.core import database
+    from marketplace.core.extensions import db, migrate
 
     database.prepare_sqlite(app)
     db.init_app(app)
@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     """Bind login, CSRF, mail, rate limits and the geocoder."""
     from marketplace import geo
     from marketplace.accounts import sessions
-    from marketplace.extensions import csrf, limiter, login_manager, mail
+    from marketplace.core.extensions import csrf, limiter, login_manager, mail
 
     csrf.init_app(app)
     mail.init_app(app)
@@ -84,8 +84,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     """Security headers (CSP without any third-party script) and the authorization check."""
-    from marketplace import authz
-    from marketplace.extensions import talisman
+    from marketplace.core import authz
+    from marketplace.core.extensions import talisman
 
     tile_host = app.config["MAP_TILE_URL"].split("/")[2] if "://" in app.config["MAP_TILE_URL"] else ""
     tile_hosts = [tile_host.replace("{s}.", "*.")] if tile_host else []
@@ -117,8 +117,8 @@ def register_security(app: Flask) -> None:
 
 def register_i18n_step(app: Flask) -> None:
     """Flask-Babel with the locale chosen per request, and the formatting filters."""
-    from marketplace.extensions import babel
-    from marketplace.i18n import register_i18n, select_locale
+    from marketplace.core.extensions import babel
+    from marketplace.core.i18n import register_i18n, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
     register_i18n(app)
@@ -165,7 +165,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers_step(app: Flask) -> None:
-    from marketplace.errors import register_errorhandlers
+    from marketplace.core.errors import register_errorhandlers
 
     register_errorhandlers(app)
 

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from marketplace.demo import seed_demo_command
+from marketplace.demo.seed import seed_demo_command
 
 
 @click.command("create-admin")
@@ -16,9 +16,9 @@ from marketplace.demo import seed_demo_command
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (the first admin makes the others and the staff)."""
     from marketplace.accounts import services
-    from marketplace.accounts.models import Role
+    from marketplace.core.roles import Role
     from marketplace.accounts.passwords import password_problems
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     problems = password_problems(password, email=email, name=name)
     if problems:
@@ -41,7 +41,7 @@ def analyze_db_command() -> None:
     """
     from sqlalchemy import text
 
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     with db.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
@@ -62,7 +62,7 @@ def sweep_uploads_command(older_than_hours: float) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
-    from marketplace.jobs import jobs_worker_command
+    from marketplace.core.jobs import jobs_worker_command
     from marketplace.needs.cli import expire_needs_command
     from marketplace.offices.cli import offices_cli
     from marketplace.pledges.cli import sweep_pledges_command

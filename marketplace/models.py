@@ -1,6 +1,7 @@
 """Every model, imported once so that Alembic and the app see the whole schema."""
-from marketplace.accounts.models import AccountStatus, PatronKind, Role, User, UserSession  # noqa: F401
-from marketplace.audit.models import AuditEntry  # noqa: F401
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, PatronKind, User, UserSession  # noqa: F401
+from marketplace.core.audit.models import AuditEntry  # noqa: F401
 from marketplace.offices.models import Office  # noqa: F401
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus  # noqa: F401
 from marketplace.files.models import StoredFile  # noqa: F401

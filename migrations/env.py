@@ -70,7 +70,7 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Render our UTC timestamp type as a plain timezone-aware DateTime in migrations."""
-    from marketplace.dbtypes import UTCDateTime
+    from marketplace.core.dbtypes import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

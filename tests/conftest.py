@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from marketplace.accounts.models import Role
+from marketplace.core.roles import Role
 from tests.factories import PASSWORD, OfficeFactory, UserFactory
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -20,7 +20,7 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
 
 
 def sqlalchemy_url(url: str) -> str:
-    from marketplace.config import _database_url
+    from marketplace.core.config import _database_url
 
     return _database_url(url)
 
@@ -85,7 +85,7 @@ def database_url():
 def app(database_url):
     app = make_app(database_url)
     yield app
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     with app.app_context():
         db.engine.dispose()
@@ -107,7 +107,7 @@ class TestSession(scoped_session):
 @pytest.fixture
 def db_session(app):
     """Every test runs inside one outer transaction that is rolled back at the end."""
-    from marketplace.extensions import db, limiter
+    from marketplace.core.extensions import db, limiter
 
     with app.app_context():
         connection = db.engine.connect()
@@ -144,7 +144,7 @@ def other_client(app, db_session):
 @pytest.fixture
 def outbox(app):
     """E-mails sent during the test."""
-    from marketplace.extensions import mail
+    from marketplace.core.extensions import mail
 
     with mail.record_messages() as messages:
         yield messages
@@ -215,7 +215,7 @@ def race_app():
     url = fresh_database("race")
     app = make_app(url, RATELIMIT_ENABLED=False)
     yield app
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     with app.app_context():
         db.session.remove()

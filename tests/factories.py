@@ -4,9 +4,11 @@ from __future__ import annotations
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from marketplace.accounts.models import AccountStatus, PatronKind, Role, User
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import AccountStatus, PatronKind, User
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.offices.models import Office
 
 PASSWORD = "correct horse battery"

@@ -6,8 +6,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from marketplace.accounts.models import AccountStatus, Role, User, UserSession
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import AccountStatus, User, UserSession
+from marketplace.core.audit.models import AuditEntry
 from tests.conftest import login
 from tests.factories import PASSWORD, UserFactory
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from tests.factories import NeedFactory
 
 

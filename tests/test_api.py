@@ -9,7 +9,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from marketplace import geo
 from marketplace.api.schemas import LIST_PARAMETER_NAMES, LIST_PARAMETERS
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.needs.models import Category, NeedStatus, Urgency
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory
 from tests.test_catalogue import ALMATY, ASTANA, PLACES, TALDYKORGAN, TEKELI, public_need

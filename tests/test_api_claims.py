@@ -9,9 +9,9 @@ from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import func, select
 
 import marketplace.accounts.token_views  # noqa: F401  (the token pages, before the app registers the blueprint)
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services, tokens
 from marketplace.volunteering.models import Claim, ClaimStatus

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 import marketplace.accounts.token_views  # noqa: F401  (the pages, before the app registers the blueprint)
-from marketplace.accounts.models import AccountStatus, Role
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus
+from marketplace.core.audit.models import AuditEntry
 from marketplace.volunteering import tokens
 from marketplace.volunteering.models import ApiToken
 from tests.conftest import login

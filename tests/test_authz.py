@@ -5,9 +5,9 @@ import pytest
 from werkzeug.routing import IntegerConverter
 from flask import g, request_finished
 
-from marketplace.accounts.models import Role
-from marketplace.extensions import limiter
-from marketplace.authz import UNSAFE_METHODS, can, registered_actions
+from marketplace.core.roles import Role
+from marketplace.core.extensions import limiter
+from marketplace.core.authz import UNSAFE_METHODS, can, registered_actions
 from tests.conftest import login
 from tests.factories import OfficeFactory, UserFactory
 

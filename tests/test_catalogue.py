@@ -12,7 +12,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from marketplace import geo
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.moderation.models import Flag, FlagTarget
 from marketplace.needs.models import Category, NeedStatus, Urgency
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory

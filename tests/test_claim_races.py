@@ -13,9 +13,10 @@ VOLUNTEERS = 50
 
 
 def test_fifty_volunteers_race_for_the_last_slot(race_app):
-    from marketplace.accounts.models import Role, User
+    from marketplace.core.roles import Role
+    from marketplace.accounts.models import User
     from marketplace.accounts.passwords import hash_password
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.families.models import Child, Household, HouseholdStatus
     from marketplace.needs.models import Category, Need, NeedStatus
     from marketplace.offices.models import Office

@@ -6,17 +6,17 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from marketplace.audit.models import AuditEntry
+from marketplace.core.audit.models import AuditEntry
 from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services
 from marketplace.volunteering.models import ClaimStatus, VettingStatus, VolunteerProfile
 from tests.factories import NeedFactory, UserFactory
-from marketplace.accounts.models import Role
+from marketplace.core.roles import Role
 
 
 def volunteer(db_session, *, age=30, vetted=False, consent=False):
     user = UserFactory(role=Role.VOLUNTEER)
-    from marketplace.dbtypes import utcnow
+    from marketplace.core.dbtypes import utcnow
 
     db_session.add(VolunteerProfile(
         user_id=user.id, birth_year=date.today().year - age, latitude=43.25, longitude=76.9, radius_km=20,
@@ -99,7 +99,7 @@ def test_api_claim_needs_a_volunteer(client, db_session, task, family_user):
 def test_expire_claims_command_releases_stale_tasks_and_tells_the_volunteer(app, db_session, task, outbox):
     from datetime import timedelta
 
-    from marketplace.dbtypes import utcnow
+    from marketplace.core.dbtypes import utcnow
     from marketplace.notifications.models import Notification
 
     helper = volunteer(db_session)

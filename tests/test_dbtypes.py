@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import String, cast, literal, literal_column, select, type_coerce
 
-from marketplace.dbtypes import UTCDateTime
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime
+from marketplace.core.extensions import db
 
 UTC = timezone.utc
 

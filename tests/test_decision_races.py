@@ -13,10 +13,11 @@ THREADS = 12
 
 
 def test_concurrent_decisions_on_one_need(race_app):
-    from marketplace.accounts.models import Role, User
+    from marketplace.core.roles import Role
+    from marketplace.accounts.models import User
     from marketplace.accounts.passwords import hash_password
-    from marketplace.audit.models import AuditEntry
-    from marketplace.extensions import db
+    from marketplace.core.audit.models import AuditEntry
+    from marketplace.core.extensions import db
     from marketplace.families.models import Child, Household, HouseholdStatus
     from marketplace.needs.models import Category, Need, NeedStatus
     from marketplace.notifications.models import Notification

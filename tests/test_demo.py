@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role, User
-from marketplace.audit.models import AuditEntry
-from marketplace.demo import DEMO_STAFF, seed_demo, seed_demo_command
-from marketplace.demo_needs import FAMILIES
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import User
+from marketplace.core.audit.models import AuditEntry
+from marketplace.demo.seed import DEMO_STAFF, seed_demo, seed_demo_command
+from marketplace.demo.families import FAMILIES
+from marketplace.core.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.files import path_of
 from marketplace.files.models import StoredFile
@@ -177,7 +179,7 @@ def test_the_family_registered_twice_is_found_by_the_duplicate_finder(seeded):
 def test_demo_volunteers_make_the_dispatch_plan_show_something(app, db_session, tmp_path):
     from sqlalchemy import func, select
 
-    from marketplace.demo import seed_demo
+    from marketplace.demo.seed import seed_demo
     from marketplace.offices.models import Office
     from marketplace.volunteering.dispatch_views import build_plan
     from marketplace.volunteering.models import VolunteerProfile

@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
 from marketplace.volunteering.models import Claim, ClaimStatus, VettingStatus, VolunteerProfile
 from tests.conftest import login
 from tests.factories import NeedFactory, OfficeFactory, UserFactory

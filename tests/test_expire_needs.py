@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from marketplace.audit.models import AuditEntry
+from marketplace.core.audit.models import AuditEntry
 from marketplace.needs.models import NeedStatus
 from marketplace.notifications.models import Notification
 from tests.factories import NeedFactory

@@ -11,8 +11,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace import geo
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.families.services import CONSENT_VERSION, household_of
 from marketplace.files.models import StoredFile
@@ -171,7 +171,7 @@ def test_the_page_says_where_verification_stands(client, login_as, offices):
 
 
 def test_a_verified_household_shows_who_verified_it_and_when(client, login_as, offices):
-    from marketplace.dbtypes import utcnow
+    from marketplace.core.dbtypes import utcnow
 
     household = HouseholdFactory(office=offices["almaty"], verified=True, verified_at=utcnow())
     login_as(household.user)

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.files.models import StoredFile
 from marketplace.needs.models import Category, MessageKind, Need, NeedStatus, Urgency
 from marketplace.needs.services import NeedData, change_status, create_need

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marketplace.accounts.models import Role
+from marketplace.core.roles import Role
 from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services
 from marketplace.volunteering.models import ClaimStatus, VolunteerProfile

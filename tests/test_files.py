@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.files import path_of
 from marketplace.files.models import StoredFile
 from tests.factories import HouseholdFactory, OfficeFactory, UserFactory

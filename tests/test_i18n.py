@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from marketplace.accounts.models import User
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

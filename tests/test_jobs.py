@@ -11,7 +11,7 @@ from rq import SimpleWorker
 from rq.job import JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from marketplace import jobs
+from marketplace.core import jobs
 from marketplace.needs.services import change_status
 from tests.test_notifications import submitted_need  # noqa: F401  (the fixture)
 
@@ -62,7 +62,7 @@ def test_a_rolled_back_change_enqueues_nothing(db_session, outbox, job_queue, su
 
 def test_a_failing_mail_server_is_tried_again_later(db_session, outbox, job_queue, submitted_need, staff_user,
                                                    monkeypatch):
-    from marketplace.extensions import mail
+    from marketplace.core.extensions import mail
 
     change_status(submitted_need, "verify", actor=staff_user)
     db_session.commit()

@@ -13,11 +13,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import HouseholdStatus as H
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import NeedStatus as N
 from tests.conftest import login

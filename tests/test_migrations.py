@@ -7,7 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from tests.conftest import ON_POSTGRES, drop_database, fresh_database, sqlalchemy_url
 
 

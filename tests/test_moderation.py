@@ -9,9 +9,11 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts.models import AccountStatus, Role
-from marketplace.audit.models import AuditEntry
-from marketplace.dbtypes import utcnow
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import AccountStatus
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.dbtypes import utcnow
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.files.models import StoredFile
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget

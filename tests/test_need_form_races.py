@@ -16,9 +16,10 @@ SENDS = 8
 
 
 def test_the_same_form_sent_at_once_makes_one_request(race_app):
-    from marketplace.accounts.models import Role, User
+    from marketplace.core.roles import Role
+    from marketplace.accounts.models import User
     from marketplace.accounts.passwords import hash_password
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.families.models import Child, Household, HouseholdStatus
     from marketplace.needs.models import Need
     from marketplace.offices.models import Office

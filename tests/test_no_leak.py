@@ -18,8 +18,8 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from marketplace.accounts.models import Role
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.extensions import db
 from marketplace.families.models import ConsentRecord
 from marketplace.files.models import StoredFile
 from marketplace.needs.models import Category, MessageKind, NeedMessage, NeedStatus, Urgency

@@ -22,7 +22,7 @@ def submitted_need(db_session, office, family_user):
 
 
 def notifications_of(user) -> list[Notification]:
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
 
@@ -253,7 +253,7 @@ def test_mark_all_as_read_touches_only_mine(db_session, client, login_as, family
     assert response.status_code == 302 and response.headers["Location"] == "/notifications/"
     assert unread_count(family_user) == 0
     assert unread_count(stranger) == 1
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.read_at.is_not(None))) == 2
     assert "You have read everything." in client.get("/notifications/").get_data(as_text=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
 from marketplace.families.services import HouseholdData, save_household
 from marketplace.moderation.models import FlagTarget
 from marketplace.moderation.services import create_flag

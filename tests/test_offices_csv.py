@@ -9,8 +9,8 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.offices import csv_io
 from marketplace.offices.models import Office

@@ -13,8 +13,8 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from marketplace import geo
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 from marketplace.offices import csv_io
 from marketplace.offices.models import Office
 from tests.factories import OfficeFactory, UserFactory

@@ -10,10 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import PatronKind, Role
-from marketplace.audit.models import AuditEntry
-from marketplace.dbtypes import utcnow
-from marketplace.i18n import money
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import PatronKind
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.i18n import money
 from marketplace.needs.models import NeedStatus
 from marketplace.pledges import services
 from marketplace.pledges.models import (

@@ -63,7 +63,7 @@ def busy(exc: Exception) -> bool:
 def in_own_request(app, work, retries: list[int], i: int):
     """Run `work()` in its own app context and session and commit, retrying SQLite's busy refusals the
     way a user or Stripe retries a 409. Whatever `work` raises otherwise is returned, not raised."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     jitter = random.Random(i)
     for _attempt in range(200):
@@ -98,8 +98,8 @@ COVERED = "Thank you, but this request is already fully covered."
 
 def test_hundred_patrons_pledge_random_amounts_at_once(race_app, capsys):
     from marketplace.accounts.models import User
-    from marketplace.audit.models import AuditEntry
-    from marketplace.extensions import db
+    from marketplace.core.audit.models import AuditEntry
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges import services
     from marketplace.pledges.models import Pledge, PledgeStatus as S
@@ -179,7 +179,7 @@ def test_hundred_patrons_pledge_through_the_pledge_form_at_once(race_app, capsys
     """The same race through HTTP: 100 logged-in patrons post the pledge form (whole tenge) at once.
     Accepted pledges are sent on (303); refused ones get the form back (409) saying why. On SQLite a
     patron may be told the site was busy (409 without that message) and simply sends the form again."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges.models import Pledge
     from tests.conftest import login
@@ -234,7 +234,7 @@ def test_hundred_patrons_pledge_through_the_pledge_form_at_once(race_app, capsys
 def test_patrons_pledging_and_withdrawing_at_once_keep_the_counters_exact(race_app):
     """Half the threads withdraw a pledge while the other half pledge into the room it frees."""
     from marketplace.accounts.models import User
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges import services
     from marketplace.pledges.models import Pledge, PledgeStatus as S
@@ -273,7 +273,7 @@ def test_patrons_pledging_and_withdrawing_at_once_keep_the_counters_exact(race_a
 
 def test_goods_pledged_at_once_never_exceed_the_missing_quantity(race_app, capsys):
     from marketplace.accounts.models import User
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need, NeedItem
     from marketplace.pledges import services
     from marketplace.pledges.models import GoodsDelivery, Pledge
@@ -352,7 +352,7 @@ def deliver(fake, event: dict, url: str) -> tuple[int, dict]:
 
 
 def test_every_event_ten_times_in_shuffled_order_changes_each_pledge_once(race_app, fake_stripe, capsys):
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges.models import PaymentEvent, Pledge, PledgeStatus as S
 
@@ -445,8 +445,8 @@ def test_the_sweep_racing_the_webhook_pays_each_pledge_once(race_app, fake_strip
     each worker in its own shuffled order) settle the same pledges at the same moment."""
     from datetime import timedelta
 
-    from marketplace.dbtypes import utcnow
-    from marketplace.extensions import db
+    from marketplace.core.dbtypes import utcnow
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges import services
     from marketplace.pledges.models import Pledge, PledgeStatus as S
@@ -485,8 +485,9 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
     """Twelve patrons pay at the moment the office cancels the need; six webhook workers deliver the
     payments (one request per event) while the cancel settles the pledges. Whichever comes first, every
     payment ends refunded exactly once, and nothing is left on the need."""
-    from marketplace.accounts.models import Role, User
-    from marketplace.extensions import db
+    from marketplace.core.roles import Role
+    from marketplace.accounts.models import User
+    from marketplace.core.extensions import db
     from marketplace.needs.lifecycle import NEED_LIFECYCLE
     from marketplace.needs.models import Need, NeedStatus
     from marketplace.pledges import services
@@ -536,7 +537,7 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
 # --- two requests interleaved on purpose ------------------------------------------------------------
 
 def _paid_pledge(race_app, fake, amount: int, **kwargs):
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.pledges import services
 
     with race_app.app_context():
@@ -552,7 +553,7 @@ def _interleaved(race_app, early, meanwhile, late):
     """Request 1 runs `early()` (reading the pledge), request 2 runs `meanwhile()` and commits, then
     request 1 goes on with `late()` and commits. On SQLite the first request's snapshot is stale by
     then and it is refused as busy (a 409: its caller retries from scratch); True if refused."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     with race_app.app_context():
         early()
@@ -573,7 +574,7 @@ def _interleaved(race_app, early, meanwhile, late):
 def test_two_partial_refunds_reported_at_once_are_both_counted_once(race_app, fake_stripe):
     """charge.refunded carries the running total. If the second report read the pledge before the first
     one committed, it must still move the need's money by the difference only."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need
     from marketplace.pledges import services
     from marketplace.pledges.models import Pledge
@@ -607,8 +608,8 @@ def test_two_partial_refunds_reported_at_once_are_both_counted_once(race_app, fa
 def test_a_refund_racing_the_need_cancel_refunds_only_what_is_left(race_app, fake_stripe):
     """The office cancels the need while a partial dashboard refund is being reported: the cancel must
     ask Stripe for the rest only, and the counters end at zero, not below."""
-    from marketplace.accounts.models import Role
-    from marketplace.extensions import db
+    from marketplace.core.roles import Role
+    from marketplace.core.extensions import db
     from marketplace.needs.lifecycle import NEED_LIFECYCLE
     from marketplace.needs.models import Need
     from marketplace.pledges import services

@@ -12,8 +12,8 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from marketplace.i18n import money
-from marketplace.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.core.i18n import money
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Category, NeedStatus
 from marketplace.pledges import services
@@ -96,7 +96,7 @@ def test_more_than_the_whole_goal_is_told_what_is_missing_now(db_session):
     (dict(money_goal=None), "no_money_goal"),
 ])
 def test_a_need_that_takes_no_money_refuses(db_session, change, code):
-    from marketplace.dbtypes import utcnow
+    from marketplace.core.dbtypes import utcnow
 
     need = open_need()
     if "hidden_reason" in change:
@@ -132,7 +132,7 @@ def test_without_stripe_a_transfer_is_confirmed_by_the_office_staff(db_session, 
     assert counters(need) == (0, 300_000) == expected_counters(need.id)
     assert need.status is NeedStatus.IN_PROGRESS  # all the money is in
     assert audits(pledge.id) == ["pledge.create", "pledge.confirm_transfer"]
-    from marketplace.audit.models import AuditEntry
+    from marketplace.core.audit.models import AuditEntry
 
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "pledge.confirm_transfer"))
     assert (entry.actor_id, entry.from_state, entry.to_state) == (staff_user.id, "awaiting_transfer", "paid")
@@ -459,9 +459,9 @@ def test_every_status_change_is_a_transition_of_the_state_machine_with_its_audit
 
     from sqlalchemy import event, func
 
-    from marketplace.audit.models import AuditEntry
-    from marketplace.dbtypes import utcnow
-    from marketplace.extensions import db
+    from marketplace.core.audit.models import AuditEntry
+    from marketplace.core.dbtypes import utcnow
+    from marketplace.core.extensions import db
     from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 
     written: list[str] = []

@@ -54,7 +54,7 @@ def checkout(pledge, *, base: str = "http://localhost") -> str:
     """Open the pledge's Checkout Session as the pledge page would, after the reservation committed."""
     from flask import current_app
 
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.pledges import services
 
     with current_app.test_request_context():
@@ -66,7 +66,7 @@ def checkout(pledge, *, base: str = "http://localhost") -> str:
 
 def card_pledge(need, who, amount: int, **kwargs):
     """A committed card pledge with an open Checkout Session on the fake."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.pledges import services
 
     pledge = services.pledge_money(need, who, amount=amount, **kwargs)
@@ -105,8 +105,8 @@ def post_event(client, fake: FakeStripe, event: dict, **sign):
 
 def rows() -> dict[str, int]:
     """How many rows each table a payment request may touch holds."""
-    from marketplace.audit.models import AuditEntry
-    from marketplace.extensions import db
+    from marketplace.core.audit.models import AuditEntry
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need, NeedItem
     from marketplace.notifications.models import Notification
     from marketplace.pledges.models import PaymentEvent, Pledge
@@ -124,7 +124,7 @@ def rows() -> dict[str, int]:
 def expected_counters(need_id: int) -> tuple[int, int]:
     """(reserved, raised) as the need's pledges add up: pending and awaiting-transfer money is reserved;
     paid and delivered money, less what was refunded, is raised."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.pledges.models import Pledge, PledgeStatus as S
 
     reserved = raised = 0
@@ -139,7 +139,7 @@ def expected_counters(need_id: int) -> tuple[int, int]:
 
 def counters(need) -> tuple[int, int]:
     """(reserved, raised) as stored on the need, read afresh."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     db.session.refresh(need)
     return need.money_reserved, need.money_raised
@@ -147,8 +147,8 @@ def counters(need) -> tuple[int, int]:
 
 def audits(pledge_id: int, action: str | None = None) -> list[str]:
     """The pledge's audit actions, oldest first (or only those named `action`)."""
-    from marketplace.audit.models import AuditEntry
-    from marketplace.extensions import db
+    from marketplace.core.audit.models import AuditEntry
+    from marketplace.core.extensions import db
 
     stmt = select(AuditEntry.action).where(AuditEntry.object_type == "pledge", AuditEntry.object_id == pledge_id)
     if action:
@@ -157,7 +157,7 @@ def audits(pledge_id: int, action: str | None = None) -> list[str]:
 
 
 def notifications(user_id: int, kind: str | None = None):
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.notifications.models import Notification
 
     stmt = select(Notification).where(Notification.user_id == user_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from marketplace.dbtypes import utcnow
+from marketplace.core.dbtypes import utcnow
 from marketplace.pledges import payments, services
 from marketplace.pledges.models import PledgeStatus as S
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)

@@ -20,7 +20,7 @@ WORKER = textwrap.dedent(
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()
-    from marketplace.extensions import limiter
+    from marketplace.core.extensions import limiter
     assert type(limiter._storage).__name__.lower().startswith("redis"), type(limiter._storage)
     client = app.test_client()
     codes = [client.post("/login", data={"email": sys.argv[2], "password": "wrong password"}).status_code

@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from marketplace.accounts.models import Role
-from marketplace.dbtypes import utcnow
+from marketplace.core.roles import Role
+from marketplace.core.dbtypes import utcnow
 from marketplace.needs.models import NeedStatus
 from marketplace.notifications.models import Notification
 from marketplace.volunteering import services
@@ -104,7 +104,7 @@ def test_a_volunteer_free_more_often_ranks_first_at_the_same_distance(app, db_se
 
 
 def test_in_home_task_from_the_family_form_refuses_a_minor_and_staff_set_skills(app, client, db_session):
-    from marketplace.audit.models import AuditEntry
+    from marketplace.core.audit.models import AuditEntry
     from tests.factories import HouseholdFactory
 
     household = HouseholdFactory(verified=True)

@@ -26,7 +26,7 @@ def dashboard(fake) -> stripe.StripeClient:
 
 
 def stored_events() -> dict[str, str]:
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     return dict(db.session.execute(select(PaymentEvent.event_id, PaymentEvent.outcome)).all())
 
@@ -166,7 +166,7 @@ def test_events_the_site_does_not_know_are_stored_and_ignored(db_session, client
 # --- any order ---------------------------------------------------------------------------------------
 
 def final_state(pledge, need, who) -> tuple:
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     db.session.refresh(pledge)
     return (pledge.status, pledge.amount_refunded, pledge.payment_intent_id is not None, counters(need),
@@ -236,7 +236,7 @@ def test_a_payment_after_the_pledge_was_cancelled_is_given_back(db_session, clie
     pledge = card_pledge(need, who, 500_000)
     services.change_pledge(pledge, "cancel", actor=who, reason="changed my mind")  # checkout still open at Stripe
     newcomer = services.pledge_money(need, patron(), amount=500_000)  # someone else takes the room
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     db.session.commit()
     completed, succeeded = card.pay(pledge.checkout_session_id)  # the first patron pays in the old tab anyway
@@ -263,7 +263,7 @@ def test_a_late_payment_already_refunded_in_the_dashboard_ends_refunded_in_any_o
         need, who = open_need(), patron()
         pledge = card_pledge(need, who, 200_000)
         services.change_pledge(pledge, "cancel", actor=who, reason="changed my mind")
-        from marketplace.extensions import db
+        from marketplace.core.extensions import db
 
         db.session.commit()
         completed, succeeded = card.pay(pledge.checkout_session_id)
@@ -293,7 +293,7 @@ def test_a_refund_of_a_redirected_pledge_lands_on_its_successor(db_session, clie
     who = patron()
     pledge = paid_card_pledge(client, card, source, who, 400_000, allow_redirect=True)
     NEED_LIFECYCLE.apply(source, "cancel", actor=staff_user, reason="moved")
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     db.session.commit()
     assert counters(target) == (0, 400_000)
@@ -307,7 +307,7 @@ def test_a_pledge_partly_refunded_before_its_redirect_counts_later_refunds_once(
         db_session, client, card, office, staff_user):
     """Stripe's charge.refunded carries the charge's running total; the successor holds only what was
     left at the redirect, so only what was refunded after it is its own."""
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.lifecycle import NEED_LIFECYCLE
     from marketplace.pledges.models import Pledge
 

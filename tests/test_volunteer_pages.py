@@ -7,8 +7,8 @@ from datetime import date
 from PIL import Image
 from sqlalchemy import select
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
 from marketplace.volunteering import services
 from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill
 from tests.factories import NeedFactory, UserFactory

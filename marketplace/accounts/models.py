@@ -9,20 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.dbtypes import UTCDateTime, enum_column, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, enum_column, utcnow
+from marketplace.core.extensions import db
+from marketplace.core.roles import Role
 
 if TYPE_CHECKING:
     from marketplace.offices.models import Office
-
-
-class Role(str, enum.Enum):
-    FAMILY = "family"
-    VOLUNTEER = "volunteer"
-    PATRON = "patron"
-    PARTNER = "partner"
-    STAFF = "staff"
-    ADMIN = "admin"
 
 
 # Roles a person may choose at sign-up; staff and admins are created by an admin.

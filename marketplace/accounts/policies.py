@@ -1,8 +1,8 @@
 """Who may do what with accounts."""
 from __future__ import annotations
 
-from marketplace.accounts.models import Role
-from marketplace.authz import policy
+from marketplace.core.roles import Role
+from marketplace.core.authz import policy
 
 
 def is_admin(user) -> bool:

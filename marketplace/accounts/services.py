@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from marketplace import audit
-from marketplace.accounts.models import AccountStatus, PatronKind, Role, User, UserSession
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, PatronKind, User, UserSession
 from marketplace.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from marketplace.accounts.sessions import revoke_all_sessions
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 
 
 class AccountError(Exception):

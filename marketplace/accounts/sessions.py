@@ -11,8 +11,8 @@ from flask_login import AnonymousUserMixin, LoginManager, login_user, logout_use
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import User, UserSession
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 
 # Writing last_seen on every request would turn every page view into a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)

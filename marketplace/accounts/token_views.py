@@ -10,8 +10,8 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from marketplace.accounts.views import bp
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.volunteering import tokens
 from marketplace.volunteering.models import ApiToken
 

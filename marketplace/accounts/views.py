@@ -8,18 +8,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 import marketplace.accounts.policies  # noqa: F401  (registers the policies)
-from marketplace import audit
+from marketplace.core import audit
 from marketplace.accounts import services
 from marketplace.accounts.forms import (
     ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignupForm,
 )
-from marketplace.accounts.models import AccountStatus, PatronKind, Role, UserSession
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, PatronKind, UserSession
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.sessions import end_session, start_session
-from marketplace.authz import authorize
-from marketplace.extensions import db, limiter
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db, limiter
 from marketplace.notifications import queue_email
-from marketplace.urls import safe_next
+from marketplace.core.urls import safe_next
 
 bp = Blueprint("accounts", __name__)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.accounts.models import AccountStatus, Role
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import AccountStatus
 
 ROLE_LABELS = {
     Role.FAMILY: _l("Family"),

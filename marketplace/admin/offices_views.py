@@ -11,8 +11,8 @@ from sqlalchemy import select
 from marketplace import geo
 from marketplace.admin.forms import OfficeImportForm
 from marketplace.admin.views import bp
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.geo.regions import region_name
 from marketplace.offices import csv_io, services
 from marketplace.offices.forms import OfficeForm

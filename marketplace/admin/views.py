@@ -8,15 +8,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 import marketplace.accounts.policies  # noqa: F401
-import marketplace.audit.policies  # noqa: F401
+import marketplace.core.audit.policies  # noqa: F401
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import AccountStatus, Role, User
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, User
 from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffForm, UserSearchForm
 from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
-from marketplace.audit.models import AuditEntry
-from marketplace.audit.policies import audit_scope
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.audit.policies import audit_scope
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.notifications import queue_email
 from marketplace.offices.models import Office
 

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.api.views import _json, bp
-from marketplace.authz import UNSAFE_METHODS
-from marketplace.extensions import csrf, login_manager
+from marketplace.core.authz import UNSAFE_METHODS
+from marketplace.core.extensions import csrf, login_manager
 from marketplace.volunteering.tokens import user_for_token
 
 API_BLUEPRINT = bp.name

@@ -10,14 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.accounts.models import Role
+from marketplace.core.roles import Role
 from marketplace.api.auth import require_login
 from marketplace.api.views import _json, bp
-from marketplace.authz import authorize, policy
-from marketplace.extensions import db
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core.authz import authorize, policy
+from marketplace.core.extensions import db
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need
-from marketplace.roles import has_role
+from marketplace.core.roles import has_role
 from marketplace.volunteering import services as volunteering
 from marketplace.volunteering.models import Claim
 

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.geo.regions import REGION_CODES, REGIONS, region_name
-from marketplace.i18n import money
+from marketplace.core.i18n import money
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 

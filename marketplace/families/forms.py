@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import StopValidation, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace.accounts.forms import PHONE_PATTERN
-from marketplace.form_tokens import OnceTokenMixin
+from marketplace.core.form_tokens import OnceTokenMixin
 from marketplace.needs.labels import CATEGORY_LABELS
 from marketplace.needs.models import Urgency
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.dbtypes import utcnow
+from marketplace.core.dbtypes import utcnow
 from marketplace.families.models import Household, HouseholdStatus as S
-from marketplace.lifecycle import StateMachine, Transition
-from marketplace.roles import is_authenticated, works_for
+from marketplace.core.lifecycle import StateMachine, Transition
+from marketplace.core.roles import is_authenticated, works_for
 
 
 def is_owner(actor, household: Household) -> bool:
@@ -35,8 +35,8 @@ def _move_open_needs(household: Household, actor) -> None:
     public point and the settlement), so volunteers near the new home find them."""
     from sqlalchemy import select
 
-    from marketplace import audit
-    from marketplace.extensions import db
+    from marketplace.core import audit
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need, NeedStatus
 
     place = (household.settlement, household.region_code, household.public_latitude, household.public_longitude)

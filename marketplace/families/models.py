@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.dbtypes import UTCDateTime, enum_column, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, enum_column, utcnow
+from marketplace.core.extensions import db
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.needs.labels import CATEGORY_LABELS
 from marketplace.families.forms import (
     URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, ConfirmForm, EvidenceForm, NeedForm,

@@ -12,11 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
-from marketplace import audit, geo
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace import geo
+
+from marketplace.core import audit
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
-from marketplace.lifecycle import signals
+from marketplace.core.lifecycle import signals
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.geo.names import normalise
 from marketplace.offices.models import Office
@@ -344,7 +346,7 @@ def erase_household(household: Household, *, actor) -> None:
                  reason="erasure requested" if household.erasure_requested_at else "erased by staff")
     for stored in db.session.scalars(select(StoredFile).where(StoredFile.household_id == household.id)):
         delete_stored(stored)
-    from marketplace.audit.models import AuditEntry
+    from marketplace.core.audit.models import AuditEntry
     from marketplace.notifications.models import Notification
 
     anonymous = f"erased user #{user.id}"

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.families.forms import (
     ConfirmForm, ConsentForm, EraseForm, EvidenceForm, HouseholdForm, consent_paragraphs, consent_text,
 )
@@ -25,7 +25,7 @@ from marketplace.families.services import (
 )
 from marketplace.files import RejectedFile, store_upload
 from marketplace.files.models import StoredFile
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.offices.models import Office
 
 bp = Blueprint("families", __name__, url_prefix="/family")

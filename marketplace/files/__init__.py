@@ -15,8 +15,8 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from marketplace import audit
-from marketplace.extensions import db
+from marketplace.core import audit
+from marketplace.core.extensions import db
 from marketplace.files.models import StoredFile
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, utcnow
+from marketplace.core.extensions import db
 
 
 class StoredFile(db.Model):

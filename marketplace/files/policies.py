@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
 
-from marketplace.authz import policy
-from marketplace.extensions import db
-from marketplace.roles import is_authenticated
+from marketplace.core.authz import policy
+from marketplace.core.extensions import db
+from marketplace.core.roles import is_authenticated
 
 
 @policy("file.read_outcome")

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user, login_required
 
 import marketplace.files.policies  # noqa: F401  (registers the outcome photo's rule)
-from marketplace.authz import authorize, can
-from marketplace.extensions import db
+from marketplace.core.authz import authorize, can
+from marketplace.core.extensions import db
 from marketplace.files import path_of
 from marketplace.files.models import StoredFile
 

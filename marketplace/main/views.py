@@ -5,10 +5,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import AccountStatus, Role, User
-from marketplace.urls import safe_next
-from marketplace.authz import authorize
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+
+from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.urls import safe_next
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
 from marketplace.offices.models import Office
 
 bp = Blueprint("main", __name__)

@@ -8,8 +8,8 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.dbtypes import UTCDateTime, enum_column, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, enum_column, utcnow
+from marketplace.core.extensions import db
 
 
 class FlagTarget(str, enum.Enum):

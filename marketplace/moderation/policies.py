@@ -1,8 +1,8 @@
 """Who may work an office's verification queue and flags."""
 from __future__ import annotations
 
-from marketplace.authz import policy
-from marketplace.roles import is_admin, is_staff_of
+from marketplace.core.authz import policy
+from marketplace.core.roles import is_admin, is_staff_of
 
 
 @policy("moderation.work")

@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy import Select, false, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace.accounts.models import Role
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.moderation.models import Flag, FlagStatus
 from marketplace.moderation.services import flag_scope
 from marketplace.needs.models import URGENCY_RANK, Need, NeedStatus, Urgency
 from marketplace.needs.services import needs_visible_to
-from marketplace.roles import is_admin, is_authenticated
+from marketplace.core.roles import is_admin, is_authenticated
 
 HOUSEHOLD_RANK = URGENCY_RANK[Urgency.NORMAL]
 

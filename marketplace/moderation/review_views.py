@@ -8,17 +8,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace import audit
-from marketplace.audit.models import AuditEntry
-from marketplace.audit.policies import audit_scope
-from marketplace.authz import authorize, can
-from marketplace.extensions import db
+from marketplace.core import audit
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.audit.policies import audit_scope
+from marketplace.core.authz import authorize, can
+from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household
 from marketplace.families.services import erase_household, possible_duplicates, read_personal
 from marketplace.files import RejectedFile, sniff, store_upload
 from marketplace.files.models import StoredFile
-from marketplace.lifecycle import IllegalTransition, ReasonRequired, Transition
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired, Transition
 from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import flag_scope

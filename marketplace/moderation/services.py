@@ -5,13 +5,14 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, false, select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit
-from marketplace.accounts.models import Role, User
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
-from marketplace.lifecycle import ReasonRequired
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.accounts.models import User
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
+from marketplace.core.lifecycle import ReasonRequired
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
-from marketplace.roles import is_admin, is_authenticated
+from marketplace.core.roles import is_admin, is_authenticated
 
 
 class FlagError(ValueError):

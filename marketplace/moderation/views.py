@@ -15,11 +15,11 @@ from sqlalchemy.orm import joinedload
 
 import marketplace.needs.policies  # noqa: F401  (registers the policies used here)
 from marketplace.accounts.models import User
-from marketplace.authz import authorize, can
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
-from marketplace.requests_guard import page_number
-from marketplace.lifecycle import ReasonRequired
+from marketplace.core.authz import authorize, can
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
+from marketplace.core.requests_guard import page_number
+from marketplace.core.lifecycle import ReasonRequired
 from marketplace.moderation import queue as work
 from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
 from marketplace.moderation.labels import labels_context
@@ -28,7 +28,7 @@ from marketplace.moderation.services import FlagError, close_flag, flag_scope, h
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
-from marketplace.roles import is_admin
+from marketplace.core.roles import is_admin
 
 bp = Blueprint("moderation", __name__, url_prefix="/staff")
 
@@ -99,7 +99,7 @@ def flag_targets(flags: list[Flag]) -> dict[tuple[FlagTarget, int], Need | User]
 
 def _audit_family_names_shown(targets) -> None:
     """A flagged family's name is personal data: showing it to staff is a read, and audited."""
-    from marketplace.accounts.models import Role
+    from marketplace.core.roles import Role
     from marketplace.families.services import household_of, read_personal
 
     shown = False

@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace import geo
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.needs.labels import KINDS
 from marketplace.needs.models import Category, Need, NeedItem, Urgency

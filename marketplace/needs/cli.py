@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.dbtypes import utcnow
-from marketplace.lifecycle import StateMachine, Transition
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.lifecycle import StateMachine, Transition
 from marketplace.needs.models import Need, NeedStatus as S
-from marketplace.roles import is_authenticated, works_for
+from marketplace.core.roles import is_authenticated, works_for
 
 
 def is_owner(actor, need: Need) -> bool:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.notifications import notify, register_message
-from marketplace.urls import path_for
+from marketplace.core.urls import path_for
 
 register_message("household.verify", _l("Your household has been verified"),
                  _l("The office has verified your household. Your requests can now be verified and shown to helpers."))

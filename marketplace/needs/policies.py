@@ -1,9 +1,9 @@
 """Who may see and act on needs, households and their files."""
 from __future__ import annotations
 
-from marketplace.accounts.models import Role
-from marketplace.authz import policy
-from marketplace.roles import has_role, is_admin, is_authenticated, works_for
+from marketplace.core.roles import Role
+from marketplace.core.authz import policy
+from marketplace.core.roles import has_role, is_admin, is_authenticated, works_for
 
 
 def _owns_household(user, household) -> bool:
@@ -69,7 +69,7 @@ def can_read_file(user, stored) -> bool:
     if stored is None:
         return False
     from marketplace.families.models import Household
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
 
     household = db.session.get(Household, stored.household_id)
     return household is not None and (_owns_household(user, household) or works_for(user, household.office_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedItem, NeedStatus
 

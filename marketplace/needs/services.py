@@ -7,15 +7,16 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from marketplace import audit
-from marketplace.accounts.models import AccountStatus, Role, User
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, User
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
-from marketplace.lifecycle import IllegalTransition, ReasonRequired  # noqa: F401  (re-exported for views)
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired  # noqa: F401  (re-exported for views)
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import URGENCY_RANK, Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency
-from marketplace.roles import is_admin, is_authenticated
+from marketplace.core.roles import is_admin, is_authenticated
 
 
 class NeedError(ValueError):

@@ -15,8 +15,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from marketplace import geo
-from marketplace.authz import authorize
-from marketplace.extensions import db, limiter
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db, limiter
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
 from marketplace.moderation.models import FlagTarget
 from marketplace.moderation.services import FlagError, create_flag

@@ -7,8 +7,8 @@ from flask_mail import Message
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from marketplace.extensions import db
-from marketplace.urls import absolute
+from marketplace.core.extensions import db
+from marketplace.core.urls import absolute
 
 _OUTBOX = "social_window_outbox"
 
@@ -60,7 +60,7 @@ def discard_queued_email() -> None:
 
 def _deliver(message: Message) -> None:
     """To the job queue when there is one (REDIS_URL), else sent now; never undoes the committed change."""
-    from marketplace.jobs import enqueue_email
+    from marketplace.core.jobs import enqueue_email
 
     enqueue_email({"subject": message.subject, "recipients": list(message.recipients), "body": message.body})
 

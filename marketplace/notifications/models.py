@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, utcnow
+from marketplace.core.extensions import db
 
 
 class Notification(db.Model):

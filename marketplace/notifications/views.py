@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from marketplace.urls import safe_next
-from marketplace.authz import authorize, policy
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.urls import safe_next
+from marketplace.core.authz import authorize, policy
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.notifications import render_message
 from marketplace.notifications.models import Notification
-from marketplace.roles import is_authenticated
+from marketplace.core.roles import is_authenticated
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -40,7 +40,7 @@ def unread_count(user) -> int:
 @bp.app_context_processor
 def notification_helpers() -> dict:
     """`unread_notifications(current_user)` in every template (the header badge); it queries only when called."""
-    return {"unread_notifications": unread_count}
+    return {"unread_notifications": unread_count, "render_message": render_message}
 
 
 def notification_text(notification: Notification) -> str:

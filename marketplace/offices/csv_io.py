@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import geo
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.offices.models import Office
 from marketplace.offices.services import (

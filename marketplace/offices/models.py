@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Float, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, utcnow
+from marketplace.core.extensions import db
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import Select
 
-from marketplace.accounts.models import Role
-from marketplace.authz import policy
+from marketplace.core.roles import Role
+from marketplace.core.authz import policy
 from marketplace.offices.models import Office
 
 

@@ -8,9 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from stdnum import bic, iban
 
-from marketplace import audit, geo
+from marketplace import geo
+
+from marketplace.core import audit
 from marketplace.accounts.services import is_valid_bin
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.offices.models import Office
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 import marketplace.offices.policies  # noqa: F401  (registers the policies)
 from marketplace import geo
-from marketplace.authz import can
-from marketplace.extensions import db
+from marketplace.core.authz import can
+from marketplace.core.extensions import db
 from marketplace.geo.regions import region_name
 from marketplace.offices import services
 from marketplace.offices.forms import OfficeSearchForm

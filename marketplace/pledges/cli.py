@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 
 
 @click.command("sweep-pledges")

@@ -7,10 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 
-from marketplace.form_tokens import OnceTokenMixin
+from marketplace.core.form_tokens import OnceTokenMixin
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
 from marketplace.pledges.models import GoodsDelivery, Pledge, PledgeKind, PledgeStatus as S
-from marketplace.requests_guard import bounded_id
+from marketplace.core.requests_guard import bounded_id
 
 MAX_TENGE = 10**9  # far above any goal; beyond it a number is a typing slip, not a gift
 MAX_QUANTITY = 100_000

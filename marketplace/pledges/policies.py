@@ -1,9 +1,9 @@
 """Who may pledge, see pledges, and act on them."""
 from __future__ import annotations
 
-from marketplace.accounts.models import Role
-from marketplace.authz import policy
-from marketplace.roles import has_role, is_admin, is_authenticated, works_for
+from marketplace.core.roles import Role
+from marketplace.core.authz import policy
+from marketplace.core.roles import has_role, is_admin, is_authenticated, works_for
 
 
 @policy("pledge.create")

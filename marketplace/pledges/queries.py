@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.families.models import Household
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.pledges.forms import kind_label, pledge_status_label

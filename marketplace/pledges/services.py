@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
-from marketplace.i18n import money as format_money
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core import audit
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
+from marketplace.core.i18n import money as format_money
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need, NeedItem, NeedStatus
 from marketplace.needs.progress import sync_progress
 from marketplace.pledges import payments

@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
-from marketplace.authz import authorize
-from marketplace.extensions import db
-from marketplace.i18n import money as format_money
-from marketplace.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import db
+from marketplace.core.i18n import money as format_money
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
@@ -24,8 +24,8 @@ from marketplace.pledges import services
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm
-from marketplace.requests_guard import bounded_id
-from marketplace.roles import is_admin
+from marketplace.core.requests_guard import bounded_id
+from marketplace.core.roles import is_admin
 
 bp = Blueprint("pledges_staff", __name__)
 

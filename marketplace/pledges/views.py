@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit, geo
-from marketplace.authz import authorize, can
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
-from marketplace.i18n import money
-from marketplace.lifecycle import IllegalTransition
+from marketplace import geo
+
+from marketplace.core import audit
+from marketplace.core.authz import authorize, can
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
+from marketplace.core.i18n import money
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs import catalogue
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
 from marketplace.needs.models import Need, NeedStatus
@@ -25,8 +27,8 @@ from marketplace.pledges.forms import (
 )
 from marketplace.pledges.models import GoodsDelivery, PatronProfile, PaymentProvider, Pledge, PledgeStatus as S
 from marketplace.pledges.services import PledgeRefused
-from marketplace.requests_guard import page_number
-from marketplace.urls import absolute
+from marketplace.core.requests_guard import page_number
+from marketplace.core.urls import absolute
 
 bp = Blueprint("pledges", __name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import stripe
 from flask import Blueprint, jsonify, request
 
-from marketplace.authz import authorize
-from marketplace.extensions import csrf, db
+from marketplace.core.authz import authorize
+from marketplace.core.extensions import csrf, db
 from marketplace.pledges import payments
 from marketplace.pledges.services import handle_event
 

@@ -8,8 +8,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.models import Claim
 

@@ -11,13 +11,13 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import geo
 from marketplace.accounts.models import AccountStatus, User
-from marketplace.authz import authorize, policy
-from marketplace.extensions import db
+from marketplace.core.authz import authorize, policy
+from marketplace.core.extensions import db
 from marketplace.needs.models import Need
 from marketplace.needs.services import open_needs
 from marketplace.offices.models import Office
-from marketplace.roles import is_admin, works_for
-from marketplace.requests_guard import bounded_id
+from marketplace.core.roles import is_admin, works_for
+from marketplace.core.requests_guard import bounded_id
 from marketplace.volunteering import services
 from marketplace.volunteering.dispatch import Slot, Volunteer, plan_dispatch
 from marketplace.volunteering.matching import LIVE, required_skills

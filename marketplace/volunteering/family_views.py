@@ -7,13 +7,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from marketplace.accounts.models import Role
-from marketplace.authz import authorize, policy
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.authz import authorize, policy
+from marketplace.core.extensions import db
 from marketplace.families.models import Household
-from marketplace.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
-from marketplace.roles import has_role
+from marketplace.core.roles import has_role
 from marketplace.volunteering import services
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.models import Claim, ClaimStatus

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.dbtypes import utcnow
-from marketplace.lifecycle import StateMachine, Transition
-from marketplace.roles import is_authenticated, works_for
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.lifecycle import StateMachine, Transition
+from marketplace.core.roles import is_authenticated, works_for
 from marketplace.volunteering.models import Claim, ClaimStatus as S, VettingStatus as V, VolunteerProfile
 
 

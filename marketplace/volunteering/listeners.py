@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.families.services import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.volunteering.models import Claim, ClaimStatus

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import geo
 from marketplace.accounts.models import AccountStatus, User
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.needs.models import Need
 from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VolunteerProfile
 

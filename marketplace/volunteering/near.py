@@ -11,7 +11,7 @@ from sqlalchemy import String, func, literal, not_, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from marketplace import geo
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.families.models import Household
 from marketplace.needs.models import Need
 from marketplace.needs.services import open_needs

@@ -1,9 +1,9 @@
 """Who may take and act on volunteer tasks."""
 from __future__ import annotations
 
-from marketplace.accounts.models import Role
-from marketplace.authz import policy
-from marketplace.roles import has_role
+from marketplace.core.roles import Role
+from marketplace.core.authz import policy
+from marketplace.core.roles import has_role
 
 
 @policy("claim.create")

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit
-from marketplace.accounts.models import Role
-from marketplace.extensions import db
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.core.extensions import db
 from marketplace.families.services import nearest_office, read_personal
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.progress import sync_progress

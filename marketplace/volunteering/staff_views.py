@@ -10,13 +10,13 @@ from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from marketplace import audit
+from marketplace.core import audit
 from marketplace.accounts.models import User
-from marketplace.authz import authorize, policy
-from marketplace.extensions import db
-from marketplace.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.core.authz import authorize, policy
+from marketplace.core.extensions import db
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
-from marketplace.roles import works_for
+from marketplace.core.roles import works_for
 from marketplace.volunteering import services
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.matching import required_skills, suggest_volunteers

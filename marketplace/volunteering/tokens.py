@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from marketplace import audit
-from marketplace.accounts.models import Role, User
-from marketplace.authz import policy
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
-from marketplace.roles import has_role, is_authenticated
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.accounts.models import User
+from marketplace.core.authz import policy
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
+from marketplace.core.roles import has_role, is_authenticated
 from marketplace.volunteering.models import ApiToken
 
 TOKEN_MARK = "sw_"

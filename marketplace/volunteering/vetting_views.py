@@ -9,14 +9,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from marketplace import audit
-from marketplace.authz import authorize, policy
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core import audit
+from marketplace.core.authz import authorize, policy
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.offices.models import Office
-from marketplace.requests_guard import bounded_id
-from marketplace.roles import is_admin, works_for
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core.requests_guard import bounded_id
+from marketplace.core.roles import is_admin, works_for
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.volunteering.lifecycle import VETTING_LIFECYCLE
 from marketplace.volunteering.models import VettingStatus, VolunteerProfile
 from marketplace.volunteering.staff_views import ReasonForm, bp

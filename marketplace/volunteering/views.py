@@ -10,15 +10,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace import geo
-from marketplace.accounts.models import Role
-from marketplace.authz import authorize, policy
-from marketplace.extensions import db
+from marketplace.core.roles import Role
+from marketplace.core.authz import authorize, policy
+from marketplace.core.extensions import db
 from marketplace.families.services import nearest_office
 from marketplace.files import RejectedFile, store_upload
-from marketplace.lifecycle import IllegalTransition
+from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
-from marketplace.roles import has_role
+from marketplace.core.roles import has_role
 from marketplace.volunteering import forms as vforms
 from marketplace.volunteering.forms import ActionForm, ProfileForm, ReportForm, VettingForm
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, VETTING_LIFECYCLE

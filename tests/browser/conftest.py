@@ -44,7 +44,7 @@ STRIPE: dict = {}  # the fake Stripe of the running live server, for tests that 
 @pytest.fixture(scope="session")
 def live_server():
     """The real app with CSRF on and the demo data, on a free loopback port, in a thread."""
-    from marketplace.demo import seed_demo
+    from marketplace.demo.seed import seed_demo
 
     url = fresh_database("browser")
     # Card payments go to the fake Stripe on loopback, which signs its webhooks and posts them back here.
@@ -66,7 +66,7 @@ def live_server():
         stripe_server.stop()
         server.shutdown()
         thread.join(timeout=5)
-        from marketplace.extensions import db
+        from marketplace.core.extensions import db
 
         with app.app_context():
             db.engine.dispose()

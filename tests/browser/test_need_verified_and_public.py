@@ -8,7 +8,7 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from marketplace.demo import DEMO_PASSWORD
+from marketplace.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import log_in
 
 FAMILY = "family@demo.social-window.kz"  # household verified, office ALA-01

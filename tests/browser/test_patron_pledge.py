@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from marketplace.demo import DEMO_PASSWORD
+from marketplace.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import STRIPE, log_in
 
 PATRON = "patron@demo.social-window.kz"

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from marketplace.demo import DEMO_BANK_DETAILS, DEMO_PASSWORD
+from marketplace.demo.seed import DEMO_BANK_DETAILS, DEMO_PASSWORD
 from tests.browser.conftest import STRIPE, log_in
 
 PATRON = "patron@demo.social-window.kz"
@@ -16,7 +16,7 @@ STAFF = "staff@demo.social-window.kz"  # works at ALA-01, the demo office that t
 
 
 def test_patron_pledges_by_transfer_and_staff_confirm_it(phones, monkeypatch):
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.needs.models import Need, NeedStatus
     from marketplace.offices.models import Office
 

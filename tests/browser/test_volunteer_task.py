@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from marketplace.demo import DEMO_PASSWORD
+from marketplace.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import log_in
 
 FAMILY = "family@demo.social-window.kz"  # verified household in Almaty, office ALA-01

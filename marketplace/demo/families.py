@@ -15,7 +15,7 @@ from pathlib import Path
 from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 
-EVIDENCE = Path(__file__).parent / "files" / "data"
+EVIDENCE = Path(__file__).parents[1] / "files" / "data"
 CERTIFICATE, COMPOSITION, MEDICAL = "large-family-certificate.png", "family-composition.pdf", "medical-note.pdf"
 
 
@@ -353,7 +353,7 @@ def seed_demo_families(staff_by_office: dict[str, str], new_account) -> DemoRepo
     from sqlalchemy import select
 
     from marketplace.accounts.models import User
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.families.services import household_of
     from marketplace.offices.models import Office
 

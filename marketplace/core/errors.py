@@ -58,12 +58,12 @@ def register_errorhandlers(app: Flask) -> None:
             return handle_http(exc)
         if _is_busy_database(exc):
             # SQLite refuses a second writer at the same moment: the same answer as any conflict.
-            from marketplace.extensions import db
+            from marketplace.core.extensions import db
 
             db.session.rollback()
             return render_error(409)
         app.logger.exception("unhandled error on %s", request.path)
-        from marketplace.extensions import db
+        from marketplace.core.extensions import db
 
         db.session.rollback()
         if app.config.get("PROPAGATE_UNEXPECTED_ERRORS"):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import lazy_gettext as _l
 
-from marketplace import audit
+from marketplace.core import audit
 
 signals = Namespace()
 

@@ -32,7 +32,7 @@ class SiteSQLAlchemy(SQLAlchemy):
 
     def paginate(self, select, *, page=None, **kwargs):
         if page is None:
-            from marketplace.requests_guard import page_number
+            from marketplace.core.requests_guard import page_number
 
             page = page_number()
         return super().paginate(select, page=page, **kwargs)

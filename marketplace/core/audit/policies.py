@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import Select, false
 
-from marketplace.accounts.models import Role
-from marketplace.audit.models import AuditEntry
-from marketplace.authz import policy
+from marketplace.core.roles import Role
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.authz import policy
 
 
 @policy("audit.view")

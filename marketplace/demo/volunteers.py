@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from marketplace.dbtypes import utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import utcnow
+from marketplace.core.extensions import db
 from marketplace.volunteering.models import Skill, VettingStatus, VolunteerProfile, VolunteerSkill
 
 # email, name, age, settlement or address, lat, lon, radius, skills, vetted

@@ -1,9 +1,18 @@
-"""Predicates about who someone is in relation to an office; policies and state machines build on them."""
+"""The six roles, and predicates about who someone is in relation to an office; policies, scopes and
+state machines build on them."""
 from __future__ import annotations
 
+import enum
 from typing import Any
 
-from marketplace.accounts.models import Role
+
+class Role(str, enum.Enum):
+    FAMILY = "family"
+    VOLUNTEER = "volunteer"
+    PATRON = "patron"
+    PARTNER = "partner"
+    STAFF = "staff"
+    ADMIN = "admin"
 
 
 def is_authenticated(user: Any) -> bool:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.accounts.models import User
-from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.core.dbtypes import UTCDateTime, utcnow
+from marketplace.core.extensions import db
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import User
 
 
 class AuditEntry(db.Model):
@@ -28,6 +31,6 @@ class AuditEntry(db.Model):
     reason: Mapped[str | None] = mapped_column(String(1000))
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped["User | None"] = relationship("User")
 
     __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)

@@ -6,8 +6,8 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 
-from marketplace.audit.models import AuditEntry
-from marketplace.extensions import db
+from marketplace.core.audit.models import AuditEntry
+from marketplace.core.extensions import db
 
 
 def _state(value: Any) -> str | None:

@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from marketplace.config import INSTANCE
+from marketplace.core.config import INSTANCE
 
 
 def prepare_sqlite(app: Flask) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.extensions import db
+from marketplace.core.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.pledges.models import GoodsDelivery, PatronProfile, Pledge
 

@@ -10,10 +10,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from marketplace.config import is_production
+from marketplace.core.config import is_production
 
 DEMO_PASSWORD = "demo-window-2026"
-DEMO_OFFICES = Path(__file__).parent / "offices" / "data" / "demo_offices.csv"
+DEMO_OFFICES = Path(__file__).parents[1] / "offices" / "data" / "demo_offices.csv"
 
 # email, role, name, extra fields
 DEMO_USERS = [
@@ -38,10 +38,11 @@ def demo_account(email: str, role: str, name: str, extra: dict):
     """The demo login with this e-mail, created (active, audited) when missing; returns (user, created)."""
     from sqlalchemy import select
 
-    from marketplace import audit
-    from marketplace.accounts.models import AccountStatus, PatronKind, Role, User
+    from marketplace.core import audit
+    from marketplace.core.roles import Role
+    from marketplace.accounts.models import AccountStatus, PatronKind, User
     from marketplace.accounts.passwords import hash_password
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.offices.models import Office
 
     user = db.session.scalar(select(User).where(User.email == email))
@@ -73,7 +74,7 @@ DEMO_BANK_DETAILS = ("ALA-01", {
 def _demo_bank_details() -> None:
     from sqlalchemy import select
 
-    from marketplace.extensions import db
+    from marketplace.core.extensions import db
     from marketplace.offices import services
     from marketplace.offices.models import Office
 
@@ -85,8 +86,8 @@ def _demo_bank_details() -> None:
 
 def seed_demo() -> dict:
     """Create what is missing of the demo data; returns counts of what was added (and the report's lines)."""
-    from marketplace.demo_needs import seed_demo_families
-    from marketplace.extensions import db
+    from marketplace.demo.families import seed_demo_families
+    from marketplace.core.extensions import db
     from marketplace.notifications import discard_queued_email
     from marketplace.offices import csv_io
 
@@ -100,7 +101,7 @@ def seed_demo() -> dict:
         DEMO_STAFF,
         lambda email, name, phone, locale: demo_account(email, "family", name, {"phone": phone, "locale": locale}),
     )
-    from marketplace.demo_volunteers import seed_demo_volunteers
+    from marketplace.demo.volunteers import seed_demo_volunteers
     from marketplace.families.services import nearest_office
 
     def nearest_office_id(lat: float, lon: float) -> int | None:
@@ -109,7 +110,7 @@ def seed_demo() -> dict:
 
     volunteers = seed_demo_volunteers(
         lambda email, name: demo_account(email, "volunteer", name, {}), nearest_office_id)
-    from marketplace.demo_pledges import seed_demo_pledges
+    from marketplace.demo.pledges import seed_demo_pledges
 
     pledges = seed_demo_pledges()
     # The families get their in-app notifications; the e-mails would only go to made-up addresses.

@@ -66,10 +66,6 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(lambda n: format_decimal(n), "number")
 
-    from marketplace.notifications import render_message
-
-    app.add_template_global(render_message, "render_message")
-
     @app.context_processor
     def language_context() -> dict:
         return {

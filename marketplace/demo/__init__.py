@@ -1,0 +1,1 @@
+"""Demo data for `flask seed-demo`: offices, staff, families with needs, volunteers, patrons; used by the CLI only."""
