@@ -15,7 +15,7 @@ from marketplace.core.roles import Role
 from marketplace.accounts.models import PatronKind
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.dbtypes import utcnow
-from marketplace.core.i18n import money
+from marketplace.core.money import format_money as money
 from marketplace.needs.models import NeedStatus
 from marketplace.pledges import services
 from marketplace.pledges.models import (

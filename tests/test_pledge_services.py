@@ -12,7 +12,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from marketplace.core.i18n import money
+from marketplace.core.money import format_money as money
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Category, NeedStatus

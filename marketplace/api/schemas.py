@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.geo.regions import REGION_CODES, REGIONS, region_name
-from marketplace.core.i18n import money
+from marketplace.core.money import format_money
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 
@@ -211,7 +211,7 @@ def _money_json(need: Need) -> dict | None:
     goal, raised, missing = need.money_goal, need.money_raised, need.money_missing
     return {
         "goal": goal, "raised": raised, "missing": missing, "currency": CURRENCY,
-        "formatted": {"goal": money(goal), "raised": money(raised), "missing": money(missing)},
+        "formatted": {"goal": format_money(goal), "raised": format_money(raised), "missing": format_money(missing)},
     }
 
 

@@ -5,6 +5,8 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from marketplace.core.money import format_money
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,18 +24,6 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def money(minor_units: int | None, currency: str = "KZT") -> str:
-    """`2500000` minor units of KZT → `25 000 ₸` (decimals only when there are any)."""
-    if minor_units is None:
-        return ""
-    major, cents = divmod(int(minor_units), 100)
-    amount = format_decimal(major, format="#,##0") if not cents else format_decimal(
-        minor_units / 100, format="#,##0.00"
-    )
-    symbol = "₸" if currency == "KZT" else currency
-    return f"{amount}\u00a0{symbol}"
 
 
 def distance(km: float | None) -> str:
@@ -60,7 +50,7 @@ def _datetime(value: datetime | None, fmt: str = "medium") -> str:
 
 def register_i18n(app: Flask) -> None:
     """Template filters and globals for locale-aware output."""
-    app.add_template_filter(money, "money")
+    app.add_template_filter(format_money, "money")
     app.add_template_filter(distance, "distance")
     app.add_template_filter(_date, "date")
     app.add_template_filter(_datetime, "datetime")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.core import audit
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.i18n import money as format_money
+from marketplace.core.money import format_money
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need, NeedItem, NeedStatus
 from marketplace.needs.progress import sync_progress

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
-from marketplace.core.i18n import money as format_money
+from marketplace.core.money import format_money
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office

@@ -15,7 +15,7 @@ from marketplace.core import audit
 from marketplace.core.authz import authorize, can
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.i18n import money
+from marketplace.core.money import format_money
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs import catalogue
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
@@ -70,7 +70,7 @@ def render_pledge_form(need: Need, money_form: MoneyPledgeForm | None = None,
     goods_form.offer(need.items)  # the counts may have moved since the form was made
     money_form.fresh_token()
     goods_form.fresh_token()
-    money_form.amount.description = _("At most %(amount)s: what is still missing.", amount=money(need.money_open))
+    money_form.amount.description = _("At most %(amount)s: what is still missing.", amount=format_money(need.money_open))
     goods_form.quantity.description = _("At most what is still missing of the chosen item.")
     return render_template(
         "pledges/new.html", need=need, money_form=money_form, goods_form=goods_form,
