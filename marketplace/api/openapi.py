@@ -9,7 +9,7 @@ from marketplace.api.schemas import CURRENCY, LIST_PARAMETERS
 from marketplace.geo.regions import REGIONS
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Urgency
-from marketplace.needs.services import PUBLIC_STATES
+from marketplace.needs.models import PUBLIC_STATES, NeedStatus
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -103,7 +103,7 @@ def _component_schemas() -> dict[str, Any]:
                           "uniqueItems": True},
                 "urgency": {"type": "string", "enum": [urgency.value for urgency in Urgency]},
                 "urgency_name": {"type": "string"},
-                "status": {"type": "string", "enum": [status.value for status in PUBLIC_STATES]},
+                "status": {"type": "string", "enum": [status.value for status in NeedStatus if status in PUBLIC_STATES]},
                 "status_name": {"type": "string"},
                 "deadline": _nullable({"type": "string", "format": "date"}),
                 "settlement": _nullable({"type": "string"}),

@@ -37,13 +37,13 @@ def _move_open_needs(household: Household, actor) -> None:
 
     from marketplace.core import audit
     from marketplace.core.extensions import db
-    from marketplace.needs.models import Need, NeedStatus
+    from marketplace.needs.models import OPEN_STATES, Need
 
     place = (household.settlement, household.region_code, household.public_latitude, household.public_longitude)
     if household.public_latitude is None or household.public_longitude is None:
         return  # no new place to show: keep the one the requests have
     for need in db.session.scalars(select(Need).where(
-            Need.household_id == household.id, Need.status.in_((NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)))):
+            Need.household_id == household.id, Need.status.in_(OPEN_STATES))):
         if (need.settlement, need.region_code, need.public_latitude, need.public_longitude) != place:
             need.settlement, need.region_code, need.public_latitude, need.public_longitude = place
             audit.record("need.update", need, actor=actor, office_id=need.office_id, from_state=need.status,

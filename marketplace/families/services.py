@@ -301,7 +301,8 @@ def _close_open_needs(household: Household, *, actor) -> None:
     """Requests not yet met are withdrawn through their lifecycle first, so that what hangs on them is
     settled as for any withdrawal: volunteers' tasks released, pending pledges cancelled, paid money
     returned or moved, every patron and volunteer told (without the family's reason)."""
-    from marketplace.needs.lifecycle import BEFORE_FULFILLED, NEED_LIFECYCLE
+    from marketplace.needs.lifecycle import NEED_LIFECYCLE
+    from marketplace.needs.models import BEFORE_FULFILLED
     from marketplace.needs.models import Need
 
     for need in db.session.scalars(select(Need).where(Need.household_id == household.id,

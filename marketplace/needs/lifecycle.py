@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.lifecycle import StateMachine, Transition
-from marketplace.needs.models import Need, NeedStatus as S
+from marketplace.needs.models import BEFORE_FULFILLED, OPEN_STATES, Need, NeedStatus as S
 from marketplace.core.roles import is_authenticated, works_for
 
 
@@ -60,9 +60,6 @@ def _record(need: Need, transition: Transition, actor, reason: str | None) -> No
         need.closed_at = now
 
 
-OPEN_STATES = frozenset({S.VERIFIED, S.IN_PROGRESS})
-BEFORE_FULFILLED = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.VERIFIED, S.IN_PROGRESS})
-
 NEED_LIFECYCLE = StateMachine(
     "need",
     [
@@ -75,7 +72,7 @@ NEED_LIFECYCLE = StateMachine(
                    label=_l("Reject")),
         Transition("start", frozenset({S.VERIFIED}), S.IN_PROGRESS, office_or_system, label=_l("Help is under way")),
         Transition("reopen", frozenset({S.IN_PROGRESS}), S.VERIFIED, office_or_system, label=_l("Open again")),
-        Transition("fulfil", frozenset({S.VERIFIED, S.IN_PROGRESS}), S.FULFILLED, office_or_system,
+        Transition("fulfil", OPEN_STATES, S.FULFILLED, office_or_system,
                    reason_required=True, label=_l("Record that it was delivered")),
         Transition("close", frozenset({S.FULFILLED}), S.CLOSED, owner_or_office, label=_l("Confirm it arrived")),
         Transition("cancel", BEFORE_FULFILLED, S.CANCELLED, owner_before_help_or_office, reason_required=True,

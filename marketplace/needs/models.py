@@ -30,6 +30,12 @@ class NeedStatus(str, enum.Enum):
     EXPIRED = "expired"
 
 
+# The state groups of a need, named once: every list, rule and lifecycle uses these.
+OPEN_STATES = frozenset({NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS})  # public and taking help
+PUBLIC_STATES = frozenset({*OPEN_STATES, NeedStatus.FULFILLED})  # shown in the catalogue (when not hidden)
+BEFORE_FULFILLED = frozenset({NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.NEEDS_INFO, *OPEN_STATES})
+
+
 class Category(str, enum.Enum):
     FOOD = "food"
     CLOTHING = "clothing"

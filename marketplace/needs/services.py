@@ -15,7 +15,9 @@ from marketplace.core.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired  # noqa: F401  (re-exported for views)
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
-from marketplace.needs.models import URGENCY_RANK, Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency
+from marketplace.needs.models import (
+    OPEN_STATES, PUBLIC_STATES, URGENCY_RANK, Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency,
+)
 from marketplace.core.roles import is_admin, is_authenticated
 
 
@@ -137,7 +139,6 @@ def unhide_need(need: Need, *, actor, reason: str) -> None:
 
 # --- scopes: every list of needs goes through one of these ---------------------------------------
 
-PUBLIC_STATES = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS, NeedStatus.FULFILLED)
 
 
 def public_needs(stmt: Select | None = None) -> Select:
@@ -155,7 +156,7 @@ def public_needs(stmt: Select | None = None) -> Select:
 
 def open_needs(stmt: Select | None = None) -> Select:
     """Public needs still waiting for help (the catalogue's default)."""
-    return public_needs(stmt).where(Need.status.in_((NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)))
+    return public_needs(stmt).where(Need.status.in_(OPEN_STATES))
 
 
 def is_public(need: Need) -> bool:
