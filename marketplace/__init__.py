@@ -129,10 +129,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
     from marketplace.api.views import bp as api_bp
-    from marketplace.families.views import bp as families_bp
+    from marketplace.families.blueprint import bp as families_bp
     from marketplace.files.views import bp as files_bp
     from marketplace.main.views import bp as main_bp
-    from marketplace.moderation.views import bp as moderation_bp
+    from marketplace.moderation.blueprint import bp as moderation_bp
     from marketplace.needs.views import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
@@ -145,10 +145,20 @@ def register_blueprints(app: Flask) -> None:
 
     import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
+    import marketplace.families.notices  # noqa: F401  (tells families about their household)
+    import marketplace.families.views  # noqa: F401  (the family's household pages)
+    import marketplace.families.need_views  # noqa: F401  (the family's requests, on the families blueprint)
+    import marketplace.moderation.views  # noqa: F401  (the queue and flags)
+    import marketplace.moderation.review_views  # noqa: F401  (the decision screens, on the moderation blueprint)
+    import marketplace.privacy.views  # noqa: F401  (a family's export and erasure, on the families and moderation blueprints)
+    import marketplace.needs.listeners  # noqa: F401  (needs follow their household)
+    import marketplace.moderation.listeners  # noqa: F401  (flags follow their family)
     import marketplace.moderation.policies  # noqa: F401  (registers the policies)
     import marketplace.accounts.token_views  # noqa: F401  (adds the API token pages to the accounts blueprint)
     import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
+    import marketplace.families.policies  # noqa: F401  (registers the policies)
+    import marketplace.notifications.policies  # noqa: F401  (registers the policies)
     import marketplace.volunteering.dispatch_views  # noqa: F401  (adds the dispatch plan to the staff pages)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
     import marketplace.volunteering.vetting_views  # noqa: F401  (adds vetting to the staff pages)

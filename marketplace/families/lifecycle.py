@@ -23,31 +23,10 @@ def _record(household: Household, transition: Transition, actor, reason: str | N
         household.submitted_at = now
     if transition.target is S.VERIFIED:
         household.verified_at, household.verified_by_id = now, getattr(actor, "id", None)
-        _move_open_needs(household, actor)
     if transition.target in (S.NEEDS_INFO, S.REJECTED):
         household.status_reason = reason
     elif transition.target is S.SUBMITTED:
         household.status_reason = None
-
-
-def _move_open_needs(household: Household, actor) -> None:
-    """A family that moved and was verified again: its open requests show the new place (the coarse
-    public point and the settlement), so volunteers near the new home find them."""
-    from sqlalchemy import select
-
-    from marketplace.core import audit
-    from marketplace.core.extensions import db
-    from marketplace.needs.models import OPEN_STATES, Need
-
-    place = (household.settlement, household.region_code, household.public_latitude, household.public_longitude)
-    if household.public_latitude is None or household.public_longitude is None:
-        return  # no new place to show: keep the one the requests have
-    for need in db.session.scalars(select(Need).where(
-            Need.household_id == household.id, Need.status.in_(OPEN_STATES))):
-        if (need.settlement, need.region_code, need.public_latitude, need.public_longitude) != place:
-            need.settlement, need.region_code, need.public_latitude, need.public_longitude = place
-            audit.record("need.update", need, actor=actor, office_id=need.office_id, from_state=need.status,
-                         to_state=need.status, reason="the family moved: public place follows the verified address")
 
 
 HOUSEHOLD_LIFECYCLE = StateMachine(

@@ -1,15 +1,14 @@
-"""Household operations: fill in, consent, verification, duplicates, export and erasure."""
+"""Household operations: fill in, consent, verification, duplicates (export and erasure are in privacy/)."""
 from __future__ import annotations
 
 import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace import geo
@@ -18,13 +17,15 @@ from marketplace.core import audit
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
-from marketplace.core.lifecycle import signals
+from marketplace.families.signals import office_changed
+from marketplace.needs.signals import needs_transferred  # noqa: F401  TEMPORARY until the listeners import it from needs
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.geo.names import normalise
 from marketplace.offices.models import Office
+from marketplace.offices.services import nearest_office
+from marketplace.files.models import StoredFile
 
 CONSENT_VERSION = "2026-11"
-needs_transferred = signals.signal("household.needs_transferred")
 # How close two households' exact points must be to look like one address.
 SAME_ADDRESS_KM = 0.3
 SIMILAR_NAME_RATIO = 0.8
@@ -68,13 +69,6 @@ class HouseholdData:
     phone: str
     address: str
     office_id: int | None = None  # None: the nearest office
-
-
-def nearest_office(latitude: float, longitude: float) -> Office | None:
-    """The nearest open office to a point."""
-    found = geo.nearby(db.session, select(Office).where(Office.is_active.is_(True)), Office.latitude,
-                       Office.longitude, latitude, longitude, limit=1)
-    return found[0][0] if found else None
 
 
 def save_household(household: Household, data: HouseholdData, *, actor) -> list[str]:
@@ -125,29 +119,10 @@ def save_household(household: Household, data: HouseholdData, *, actor) -> list[
 
 
 def transfer_cases(household: Household, from_office_id: int | None, *, actor) -> None:
-    """The family now belongs to another office: its unfinished requests and the open flags about
-    it move there too, so that only the new office's staff see and decide them."""
-    from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
-    from marketplace.needs.models import Need, NeedStatus
-
-    finished = (NeedStatus.CLOSED, NeedStatus.CANCELLED, NeedStatus.EXPIRED, NeedStatus.REJECTED)
-    needs = db.session.scalars(
-        select(Need).where(Need.household_id == household.id, Need.status.not_in(finished))
-    ).all()
-    for need in needs:
-        need.office_id = household.office_id
-        audit.record("need.transfer", need, actor=actor, office_id=household.office_id,
-                     from_state=str(from_office_id) if from_office_id else None, to_state=str(household.office_id),
-                     reason="the family changed its office")
-    need_ids = list(db.session.scalars(select(Need.id).where(Need.household_id == household.id)))
-    flags = db.session.scalars(select(Flag).where(Flag.status == FlagStatus.OPEN, (
-        ((Flag.target_type == FlagTarget.USER) & (Flag.target_id == household.user_id))
-        | ((Flag.target_type == FlagTarget.NEED) & Flag.target_id.in_(need_ids or [-1]))
-    ))).all()
-    for flag in flags:
-        flag.office_id = household.office_id
-    # Other domains (volunteer claims, pledges) move what they keep per office.
-    needs_transferred.send(household, needs=needs, office_id=household.office_id)
+    """The family now belongs to another office: the domains that keep rows per office (its requests, the
+    flags about it, and through the requests the claims and pledges) move them there, so that only the new
+    office's staff see and decide them."""
+    office_changed.send(household, from_office_id=from_office_id, office_id=household.office_id, actor=actor)
 
 
 def record_consent(user, *, text_shown: str, locale: str) -> ConsentRecord:
@@ -177,8 +152,6 @@ def missing_before_submit(household: Household) -> list[str]:
         missing.append(_("Add your children's birth years."))
     if household.office_id is None:
         missing.append(_("Choose the office that serves you."))
-    from marketplace.files.models import StoredFile
-
     has_evidence = db.session.scalar(
         select(StoredFile.id).where(StoredFile.household_id == household.id, StoredFile.need_id.is_(None)).limit(1)
     )
@@ -241,132 +214,3 @@ def possible_duplicates(household: Household) -> list[PossibleDuplicate]:
         select(Household).options(joinedload(Household.user), joinedload(Household.office))
         .where(Household.id.in_(found)))} if found else {}
     return [PossibleDuplicate(households[i], tuple(sorted(r))) for i, r in sorted(found.items())]
-
-
-def export_data(user) -> dict[str, Any]:
-    """Everything the site holds about a family account, for its own download."""
-    from marketplace.files.models import StoredFile
-    from marketplace.needs.models import Need
-
-    household = household_of(user)
-    data: dict[str, Any] = {
-        "account": {"email": user.email, "full_name": user.full_name, "phone": user.phone, "locale": user.locale,
-                    "created_at": user.created_at.isoformat()},
-        "consents": [
-            {"version": c.version, "given_at": c.given_at.isoformat(), "locale": c.locale, "text": c.text_shown}
-            for c in db.session.scalars(select(ConsentRecord).where(ConsentRecord.user_id == user.id))
-        ],
-        "household": None,
-        "needs": [],
-        "files": [],
-    }
-    if household is not None:
-        data["household"] = {
-            "status": household.status.value, "adults": household.adults,
-            "children_birth_years": [c.birth_year for c in household.children],
-            "single_parent": household.single_parent, "disability": household.disability,
-            "other_circumstances": household.other_circumstances, "phone": household.phone,
-            "address": household.address, "latitude": household.latitude, "longitude": household.longitude,
-            "settlement": household.settlement, "office": household.office.name if household.office else None,
-        }
-        for need in db.session.scalars(select(Need).where(Need.household_id == household.id).order_by(Need.id)):
-            data["needs"].append({
-                "id": need.id, "status": need.status.value, "category": need.category.value, "title": need.title,
-                "description": need.description, "created_at": need.created_at.isoformat(),
-                "money_goal_kzt": (need.money_goal or 0) / 100 or None,
-                "items": [{"name": i.name, "quantity": i.quantity} for i in need.items],
-                "volunteer_slots": need.volunteer_slots,
-                "messages": [{"kind": m.kind.value, "body": m.body, "at": m.created_at.isoformat()}
-                             for m in need.messages],
-            })
-        data["files"] = [
-            {"name": f.original_name, "type": f.content_type, "size": f.size, "uploaded_at": f.created_at.isoformat()}
-            for f in db.session.scalars(select(StoredFile).where(StoredFile.household_id == household.id))
-        ]
-    audit.record("household.export", household or user, actor=user,
-                 office_id=household.office_id if household else None)
-    return data
-
-
-def request_erasure(user) -> None:
-    """The family asks for its account to be erased; its office carries it out (records the law
-    requires are kept, the rest is removed)."""
-    household = get_or_start_household(user)
-    if household.erasure_requested_at is None:
-        household.erasure_requested_at = utcnow()
-        audit.record("household.erasure_requested", household, actor=user, office_id=household.office_id)
-
-
-def _close_open_needs(household: Household, *, actor) -> None:
-    """Requests not yet met are withdrawn through their lifecycle first, so that what hangs on them is
-    settled as for any withdrawal: volunteers' tasks released, pending pledges cancelled, paid money
-    returned or moved, every patron and volunteer told (without the family's reason)."""
-    from marketplace.needs.lifecycle import NEED_LIFECYCLE
-    from marketplace.needs.models import BEFORE_FULFILLED
-    from marketplace.needs.models import Need
-
-    for need in db.session.scalars(select(Need).where(Need.household_id == household.id,
-                                                      Need.status.in_(BEFORE_FULFILLED))).all():
-        NEED_LIFECYCLE.apply(need, "cancel", actor=actor, reason="the family's data was erased")
-
-
-def _patrons_gave_to(household: Household) -> bool:
-    from marketplace.needs.models import Need
-    from marketplace.pledges.models import Pledge
-
-    return db.session.scalar(select(Pledge.id).join(Need, Pledge.need_id == Need.id)
-                             .where(Need.household_id == household.id).limit(1)) is not None
-
-
-def _keep_anonymous_shell(household: Household) -> None:
-    """Pledges are money records (receipts, refunds still to make by hand): their requests stay, emptied of
-    everything about the family; only the title the public saw, the office and the amounts remain."""
-    from marketplace.needs.models import Need, NeedMessage
-
-    for field in ("other_circumstances", "children_signature", "phone", "phone_digits", "address", "latitude",
-                  "longitude", "status_reason", "consent_version"):
-        setattr(household, field, None)
-    household.adults, household.single_parent, household.disability = 1, False, False
-    household.children.clear()
-    for need in db.session.scalars(select(Need).where(Need.household_id == household.id)):
-        need.description = "—"
-        need.status_reason = None
-        db.session.execute(delete(NeedMessage).where(NeedMessage.need_id == need.id))
-
-
-def erase_household(household: Household, *, actor) -> None:
-    """Carry out a family's erasure request: files, household, needs and messages are deleted and
-    the account is anonymised and disabled. The audit log keeps who did what, without the data."""
-    from marketplace.accounts.models import AccountStatus
-    from marketplace.accounts.sessions import revoke_all_sessions
-    from marketplace.files import delete_stored
-    from marketplace.files.models import StoredFile
-
-    user = household.user
-    audit.record("household.erase", household, actor=actor, office_id=household.office_id,
-                 reason="erasure requested" if household.erasure_requested_at else "erased by staff")
-    for stored in db.session.scalars(select(StoredFile).where(StoredFile.household_id == household.id)):
-        delete_stored(stored)
-    from marketplace.core.audit.models import AuditEntry
-    from marketplace.notifications.models import Notification
-
-    anonymous = f"erased user #{user.id}"
-    db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id).values(actor_label=anonymous)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(update(ConsentRecord).where(ConsentRecord.user_id == user.id).values(ip_address=None)
-                       .execution_options(synchronize_session=False))
-    for notification in db.session.scalars(select(Notification).where(Notification.user_id == user.id)):
-        db.session.delete(notification)
-    _close_open_needs(household, actor=actor)
-    if _patrons_gave_to(household):
-        _keep_anonymous_shell(household)
-    else:
-        db.session.delete(household)
-    revoke_all_sessions(user)
-    user.email = f"erased-{user.id}@erased.invalid"
-    user.full_name = "—"
-    user.phone = None
-    user.password_hash = "!erased"
-    user.status = AccountStatus.DISABLED
-    user.status_reason = "erased"
-    db.session.flush()

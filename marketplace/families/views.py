@@ -1,12 +1,13 @@
-"""The family's own pages: its household, consent, evidence, and its data (download, erasure).
+"""The family's own pages: its household, consent and evidence.
 
-The family's requests for help are in `need_views.py`, on the same blueprint.
+The family's requests for help are in `need_views.py`, its data (download, erasure) in `privacy/views.py`,
+both on the same blueprint.
 """
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -19,16 +20,17 @@ from marketplace.families.forms import (
 )
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household, HouseholdStatus
+from marketplace.families.blueprint import bp
 from marketplace.families.services import (
-    CONSENT_VERSION, HouseholdData, HouseholdError, export_data, get_or_start_household, household_of,
-    missing_before_submit, nearest_office, record_consent, request_erasure, save_household, submit_household,
+    CONSENT_VERSION, HouseholdData, HouseholdError, get_or_start_household, household_of, missing_before_submit,
+    record_consent, save_household, submit_household,
 )
+from marketplace.offices.services import nearest_office
 from marketplace.files import RejectedFile, store_upload
 from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.offices.models import Office
 
-bp = Blueprint("families", __name__, url_prefix="/family")
 
 
 def open_offices() -> list[Office]:
@@ -187,37 +189,3 @@ def evidence():
     household = household_of(current_user)
     return render_template("families/evidence.html", form=form, household=household,
                            files=household_evidence(household))
-
-
-@bp.route("/export.json")
-@login_required
-def export():
-    """Everything the site holds about this family, as a JSON download (the download is audited)."""
-    authorize("household.edit_own", household_of(current_user))
-    data = export_data(current_user)
-    db.session.commit()
-    response = current_app.response_class(json.dumps(data, ensure_ascii=False, indent=2, default=str),
-                                          mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="social-window-my-data.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.route("/erase", methods=["GET", "POST"])
-@login_required
-def erase():
-    """Ask for the account to be erased; the family's office carries it out."""
-    household = household_of(current_user)
-    authorize("household.edit_own", household)
-    form = EraseForm()
-    if form.validate_on_submit():
-        request_erasure(current_user)
-        db.session.commit()
-        flash(_("Your request to erase your account has been recorded. Your reception office will carry it out "
-                "and tell you by e-mail. Records that the law requires to keep (such as help already given) are "
-                "kept without your contact details."), "success")
-        return redirect(url_for(".household"))
-    return render_template("families/erase.html", form=form, household=household)
-
-
-from marketplace.families import need_views  # noqa: E402,F401  (the family's requests, on this blueprint)

@@ -15,14 +15,15 @@ from marketplace.core.authz import authorize, can
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household
-from marketplace.families.services import erase_household, possible_duplicates, read_personal
+from marketplace.families.services import possible_duplicates, read_personal
 from marketplace.files import RejectedFile, sniff, store_upload
 from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired, Transition
 from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import flag_scope
-from marketplace.moderation.views import bp, flag_to_return_to, render_flag
+from marketplace.moderation.blueprint import bp
+from marketplace.moderation.views import flag_to_return_to, render_flag
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedMessage, NeedStatus
 from marketplace.needs.services import change_status, hide_need, unhide_need
@@ -137,23 +138,6 @@ def household_transition(household_id: int, name: str):
     if name in QUEUE_DECISIONS:
         return redirect(url_for("moderation.queue"))
     return redirect(url_for("moderation.household", household_id=household.id))
-
-
-@bp.route("/households/<int:household_id>/erase", methods=["POST"])
-@login_required
-def household_erase(household_id: int):
-    household = household_or_404(household_id)
-    authorize("household.moderate", household)
-    if household.erasure_requested_at is None:
-        flash(_("This family has not asked for its data to be erased."), "error")
-        return render_household(household, status=409)
-    form = EraseForm()
-    if not form.validate_on_submit():
-        return render_household(household, erase_form=form, status=422)
-    erase_household(household, actor=current_user)
-    db.session.commit()
-    flash(_("The family's data has been erased."), "success")
-    return redirect(url_for("moderation.queue"))
 
 
 # --- needs ------------------------------------------------------------------------------------------

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-import marketplace.needs.policies  # noqa: F401  (registers the policies used here)
 from marketplace.accounts.models import User
 from marketplace.core.authz import authorize, can
 from marketplace.core.dbtypes import utcnow
@@ -21,6 +20,7 @@ from marketplace.core.extensions import db
 from marketplace.core.requests_guard import page_number
 from marketplace.core.lifecycle import ReasonRequired
 from marketplace.moderation import queue as work
+from marketplace.moderation.blueprint import bp
 from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
 from marketplace.moderation.labels import labels_context
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
@@ -30,7 +30,6 @@ from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
 from marketplace.core.roles import is_admin
 
-bp = Blueprint("moderation", __name__, url_prefix="/staff")
 
 
 @bp.context_processor
@@ -224,6 +223,3 @@ def user_hide(user_id: int):
 @login_required
 def user_unhide(user_id: int):
     return _set_user_hidden(user_id, False)
-
-
-from marketplace.moderation import review_views  # noqa: E402,F401  (adds the decision screens to bp)

@@ -1,19 +1,12 @@
-"""What a family (and others) are told when a need or a household changes."""
+"""What a family is told when one of its requests changes."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.notifications import notify, register_message
 from marketplace.core.urls import path_for
 
-register_message("household.verify", _l("Your household has been verified"),
-                 _l("The office has verified your household. Your requests can now be verified and shown to helpers."))
-register_message("household.reject", _l("Your household was not verified"),
-                 _l("The office could not verify your household. Reason: %(reason)s"))
-register_message("household.ask_info", _l("The office has a question"),
-                 _l("The office needs more information about your household: %(reason)s"))
 register_message("need.verify", _l("Your request has been verified"),
                  _l("Your request “%(title)s” has been verified and is now visible to volunteers and patrons."))
 register_message("need.reject", _l("Your request was not accepted"),
@@ -28,7 +21,6 @@ register_message("need.expire", _l("Your request has expired"),
                  _l("Your request “%(title)s” passed its deadline and was closed."))
 
 NEED_NOTICES = {"verify", "reject", "ask_info", "fulfil", "cancel", "expire"}
-HOUSEHOLD_NOTICES = {"verify", "reject", "ask_info"}
 
 
 @NEED_LIFECYCLE.signal.connect
@@ -38,11 +30,3 @@ def tell_family_about_need(need, *, transition, actor, reason, before) -> None:
         return
     notify(family, f"need.{transition.name}", params={"title": need.title, "reason": reason or ""},
            link=path_for("families.need_detail", need_id=need.id))
-
-
-@HOUSEHOLD_LIFECYCLE.signal.connect
-def tell_family_about_household(household, *, transition, actor, reason, before) -> None:
-    if transition.name not in HOUSEHOLD_NOTICES or getattr(actor, "id", None) == household.user_id:
-        return
-    notify(household.user, f"household.{transition.name}", params={"reason": reason or ""},
-           link=path_for("families.household"))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
 from marketplace.core.urls import safe_next
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.notifications import render_message
@@ -19,13 +19,6 @@ from marketplace.core.roles import is_authenticated
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 PER_PAGE = 20
-
-
-# Registered here rather than in a policies.py: notifications know no domain and need only this one rule.
-@policy("notification.read_own")
-def can_read_own_notification(user, notification) -> bool:
-    """Only the addressee reads or marks a notification; `None` stands for "all of my own"."""
-    return is_authenticated(user) and (notification is None or notification.user_id == user.id)
 
 
 def unread_count(user) -> int:

@@ -144,3 +144,10 @@ def search_stmt(stmt: Select, *, region_code: str | None = None, text: str | Non
 def nearest_offices(stmt: Select, latitude: float, longitude: float, *, limit: int = 5) -> list[tuple[Office, float]]:
     """The offices of `stmt` nearest to a point, with distances in km."""
     return geo.nearby(db.session, stmt, Office.latitude, Office.longitude, latitude, longitude, limit=limit)
+
+
+def nearest_office(latitude: float, longitude: float) -> Office | None:
+    """The nearest open office to a point."""
+    found = geo.nearby(db.session, select(Office).where(Office.is_active.is_(True)), Office.latitude,
+                       Office.longitude, latitude, longitude, limit=1)
+    return found[0][0] if found else None
