@@ -1,5 +1,4 @@
 """Every model, imported once so that Alembic and the app see the whole schema."""
-from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, PatronKind, User, UserSession  # noqa: F401
 from marketplace.core.audit.models import AuditEntry  # noqa: F401
 from marketplace.offices.models import Office  # noqa: F401

@@ -16,6 +16,7 @@ from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffFo
 from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.audit.policies import audit_scope
+from marketplace.core.audit.queries import history_of
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.notifications import queue_email
@@ -63,10 +64,7 @@ def user_detail(user_id: int):
     office_form = AssignOfficeForm(office_id=account.office_id or 0)
     office_form.office_id.choices = [(0, "—")] + office_choices()
     transitions = [t for t in accounts.ACCOUNT_TRANSITIONS if accounts.can_transition(account, t)]
-    history = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == "user", AuditEntry.object_id == account.id)
-        .order_by(AuditEntry.created_at.desc()).limit(50)
-    ).all()
+    history = history_of(current_user, "user", account.id)
     return render_template(
         "admin/user_detail.html", account=account, status_form=AccountStatusForm(), office_form=office_form,
         transitions=transitions, history=history,

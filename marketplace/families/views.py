@@ -5,22 +5,21 @@ both on the same blueprint.
 """
 from __future__ import annotations
 
-import json
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.families.forms import (
-    ConfirmForm, ConsentForm, EraseForm, EvidenceForm, HouseholdForm, consent_paragraphs, consent_text,
+    ConfirmForm, ConsentForm, EvidenceForm, HouseholdForm, consent_paragraphs, consent_text,
 )
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.families.blueprint import bp
+from marketplace.families.queries import evidence_of
 from marketplace.families.services import (
     CONSENT_VERSION, HouseholdData, HouseholdError, get_or_start_household, household_of, missing_before_submit,
     record_consent, save_household, submit_household,
@@ -29,22 +28,8 @@ from marketplace.offices.services import nearest_office
 from marketplace.files import RejectedFile, store_upload
 from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition
-from marketplace.offices.models import Office
+from marketplace.offices.queries import open_offices
 
-
-
-def open_offices() -> list[Office]:
-    return list(db.session.scalars(select(Office).where(Office.is_active.is_(True)).order_by(Office.name)))
-
-
-def household_evidence(household: Household | None) -> list[StoredFile]:
-    """The household's own documents (a need's photos are listed on the need)."""
-    if household is None:
-        return []
-    return list(db.session.scalars(
-        select(StoredFile).where(StoredFile.household_id == household.id, StoredFile.need_id.is_(None))
-        .order_by(StoredFile.created_at)
-    ))
 
 
 def max_upload_mb() -> int:
@@ -90,7 +75,7 @@ def render_household(form: HouseholdForm | None = None, status: int = 200):
     return render_template(
         "families/household.html", household=household, form=form, confirm_form=ConfirmForm(),
         missing=missing_before_submit(household) if household else [], send=send,
-        evidence=household_evidence(household),
+        evidence=evidence_of(household),
         consent_current=bool(household and household.consent_version == CONSENT_VERSION),
     ), status
 
@@ -188,4 +173,4 @@ def evidence():
             return redirect(url_for(".evidence"))
     household = household_of(current_user)
     return render_template("families/evidence.html", form=form, household=household,
-                           files=household_evidence(household))
+                           files=evidence_of(household))

@@ -8,29 +8,28 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace.core import audit
-from marketplace.core.audit.models import AuditEntry
-from marketplace.core.audit.policies import audit_scope
+from marketplace.core.audit.queries import history_of
 from marketplace.core.authz import authorize, can
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household
+from marketplace.families.queries import evidence_of
 from marketplace.families.services import possible_duplicates, read_personal
-from marketplace.files import RejectedFile, sniff, store_upload
+from marketplace.files import RejectedFile
 from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired, Transition
 from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import flag_scope
 from marketplace.moderation.blueprint import bp
+from marketplace.moderation.queries import delivery_dates, needs_of
 from marketplace.moderation.views import flag_to_return_to, render_flag
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedMessage, NeedStatus
-from marketplace.needs.services import change_status, hide_need, unhide_need
+from marketplace.needs.services import attach_outcome_photo, change_status, hide_need, unhide_need
 
 # Decisions after which the staff member goes back to the queue for the next item.
 QUEUE_DECISIONS = frozenset({"verify", "ask_info", "reject"})
-HISTORY_LIMIT = 50
 # The usual decision first, the destructive ones last.
 BUTTON_ORDER = {name: i for i, name in enumerate(
     ("verify", "ask_info", "start", "fulfil", "close", "reopen", "reject", "cancel"))}
@@ -47,14 +46,6 @@ NEED_DONE = {
     "fulfil": _l("The delivery has been recorded."),
     "cancel": _l("The request has been cancelled."),
 }
-
-
-def history_of(object_type: str, object_id: int) -> list[AuditEntry]:
-    """The audit entries about one object that the staff member may read, newest first."""
-    stmt = audit_scope(current_user, select(AuditEntry)).where(
-        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-    return db.session.scalars(stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-                              .limit(HISTORY_LIMIT)).all()
 
 
 def decision_forms(machine, obj, posted: DecisionForm | None = None) -> list[tuple[Transition, DecisionForm]]:
@@ -84,26 +75,16 @@ def render_household(household: Household, *, posted: DecisionForm | None = None
         if readable:
             read_personal(duplicate.household, current_user, purpose="duplicate check")
         duplicates.append((duplicate, readable))
-    needs = db.session.scalars(
-        select(Need).where(Need.household_id == household.id).order_by(Need.created_at.desc(), Need.id.desc())
-    ).all()
+    needs = needs_of(household)
     received = [n for n in needs if n.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED)]
-    delivered_on = dict(db.session.execute(
-        select(AuditEntry.object_id, func.max(AuditEntry.created_at))
-        .where(AuditEntry.action == "need.fulfil", AuditEntry.object_type == "need",
-               AuditEntry.object_id.in_([n.id for n in received]))
-        .group_by(AuditEntry.object_id)
-    ).all()) if received else {}
-    files = db.session.scalars(
-        select(StoredFile).where(StoredFile.household_id == household.id, StoredFile.need_id.is_(None))
-        .order_by(StoredFile.created_at)
-    ).all()
+    delivered_on = delivery_dates(received)
+    files = evidence_of(household)
     db.session.commit()  # the reads above are audited even when this request changes nothing else
     return render_template(
         "moderation/household.html", household=household, duplicates=duplicates, needs=needs,
         received=received, delivered_on=delivered_on, files=files,
         forms=decision_forms(HOUSEHOLD_LIFECYCLE, household, posted),
-        erase_form=erase_form or EraseForm(), history=history_of("household", household.id),
+        erase_form=erase_form or EraseForm(), history=history_of(current_user, "household", household.id),
     ), status
 
 
@@ -170,7 +151,7 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
     return render_template(
         "moderation/need.html", need=need, household=household, household_readable=household_readable,
         files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
-        hide_form=hide_form or HideForm(), history=history_of("need", need.id),
+        hide_form=hide_form or HideForm(), history=history_of(current_user, "need", need.id),
         may_unhide=can(current_user, "need.unhide", need),
     ), status
 
@@ -202,7 +183,7 @@ def need_transition(need_id: int, name: str):
     try:
         change_status(need, name, actor=current_user, reason=form.reason.data)
         if name == "fulfil" and form.upload is not None:
-            attach_outcome_photo(need, form.upload)
+            attach_outcome_photo(need, form.upload, actor=current_user)
     except IllegalTransition as exc:
         flash(illegal_message(need, name, exc), "error")
         return render_need(need, status=409)
@@ -218,20 +199,6 @@ def need_transition(need_id: int, name: str):
     if name in QUEUE_DECISIONS:
         return redirect(url_for("moderation.queue"))
     return redirect(url_for("moderation.need", need_id=need.id))
-
-
-def attach_outcome_photo(need: Need, upload) -> None:
-    """Keep the photo of what was delivered (re-encoded, location data stripped) as the need's proof for
-    the patrons who gave; raises RejectedFile for anything that is not a photo."""
-    head = upload.stream.read(16)
-    upload.stream.seek(0)
-    found = sniff(head)
-    if found is None or not found[0].startswith("image/"):
-        raise RejectedFile(_("Only a photo (JPEG, PNG or WebP) can be shown as proof of delivery."))
-    stored = store_upload(upload, household_id=need.household_id, need_id=need.id, uploaded_by=current_user)
-    need.outcome_photo_id = stored.id
-    audit.record("need.outcome_photo", need, actor=current_user, office_id=need.office_id,
-                 reason=f"file #{stored.id}")
 
 
 def _set_need_hidden(need_id: int, hidden: bool):

@@ -12,6 +12,7 @@ from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
+from marketplace.files import RejectedFile, sniff, store_upload
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired  # noqa: F401  (re-exported for views)
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
@@ -157,6 +158,20 @@ def public_needs(stmt: Select | None = None) -> Select:
 def open_needs(stmt: Select | None = None) -> Select:
     """Public needs still waiting for help (the catalogue's default)."""
     return public_needs(stmt).where(Need.status.in_(OPEN_STATES))
+
+
+def attach_outcome_photo(need: Need, upload, *, actor) -> None:
+    """Keep the photo of what was delivered (re-encoded, location data stripped) as the need's proof for
+    the patrons who gave; raises RejectedFile for anything that is not a photo."""
+    head = upload.stream.read(16)
+    upload.stream.seek(0)
+    found = sniff(head)
+    if found is None or not found[0].startswith("image/"):
+        raise RejectedFile(_("Only a photo (JPEG, PNG or WebP) can be shown as proof of delivery."))
+    stored = store_upload(upload, household_id=need.household_id, need_id=need.id, uploaded_by=actor)
+    need.outcome_photo_id = stored.id
+    audit.record("need.outcome_photo", need, actor=actor, office_id=need.office_id,
+                 reason=f"file #{stored.id}")
 
 
 def is_public(need: Need) -> bool:
