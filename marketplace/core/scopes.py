@@ -1,7 +1,7 @@
 """What a user may see of a list: one function narrows every office-bound query.
 
 Staff see their own office's rows, admins every office's, anyone else only what `own` grants them (a family
-its own household's rows) or nothing. Each list passes its office column, so that a new list cannot forget
+its own household's rows, a visitor the public ones) or nothing. Each list passes its office column, so that a new list cannot forget
 the rule and a change to it (the partners' assigned cases) is made here once.
 """
 from __future__ import annotations
@@ -16,14 +16,14 @@ from marketplace.core.roles import Role, is_admin, is_authenticated
 
 def office_scope(user: Any, stmt: Select, office_column: Any, *,
                  own: Callable[[Select], Select] | None = None) -> Select:
-    """`stmt` narrowed to what `user` may see: staff their office's rows, admins all, others `own(stmt)` or none."""
+    """`stmt` narrowed to what `user` may see: staff their office's rows, admins all, anyone else (visitors too) `own(stmt)`, or nothing."""
     if is_admin(user):
         return stmt
     if is_authenticated(user) and user.role is Role.STAFF:
         if user.office_id is None:
             return stmt.where(false())
         return stmt.where(office_column == user.office_id)
-    if own is not None and is_authenticated(user):
+    if own is not None:
         return own(stmt)
     return stmt.where(false())
 

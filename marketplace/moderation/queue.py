@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, false, func, literal, select, union_all
+from marketplace.core.scopes import office_scope
+from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace.core.roles import Role
 from marketplace.core.extensions import db
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.moderation.models import Flag, FlagStatus
 from marketplace.moderation.services import flag_scope
 from marketplace.needs.models import URGENCY_RANK, Need, NeedStatus, Urgency
 from marketplace.needs.services import needs_visible_to
-from marketplace.core.roles import is_admin, is_authenticated
 
 HOUSEHOLD_RANK = URGENCY_RANK[Urgency.NORMAL]
 
@@ -63,12 +62,7 @@ class QueuePage:
 
 def households_of_office(user, stmt: Select | None = None) -> Select:
     """Households a staff member works on: their office's; admins all; anyone else none."""
-    stmt = stmt if stmt is not None else select(Household)
-    if is_admin(user):
-        return stmt
-    if is_authenticated(user) and user.role is Role.STAFF and user.office_id is not None:
-        return stmt.where(Household.office_id == user.office_id)
-    return stmt.where(false())
+    return office_scope(user, stmt if stmt is not None else select(Household), Household.office_id)
 
 
 def _ranked(user, status_households: HouseholdStatus, status_needs: NeedStatus, office_id: int | None):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, false, select
+from marketplace.core.scopes import office_scope
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.core import audit
@@ -12,7 +13,6 @@ from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import ReasonRequired
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
-from marketplace.core.roles import is_admin, is_authenticated
 
 
 class FlagError(ValueError):
@@ -61,12 +61,7 @@ def close_flag(flag: Flag, *, actor, resolution: FlagStatus, note: str | None) -
 
 def flag_scope(user, stmt: Select | None = None) -> Select:
     """Flags a user may handle: staff their office's, admins all."""
-    stmt = stmt if stmt is not None else select(Flag)
-    if is_admin(user):
-        return stmt
-    if is_authenticated(user) and user.role is Role.STAFF:
-        return stmt.where(Flag.office_id == user.office_id)
-    return stmt.where(false())
+    return office_scope(user, stmt if stmt is not None else select(Flag), Flag.office_id)
 
 
 def hide_user(target: User, *, actor, reason: str) -> None:

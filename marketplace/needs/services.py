@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 
 from marketplace.core import audit
 from marketplace.core.roles import Role
+from marketplace.core.scopes import office_scope
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
@@ -19,7 +20,7 @@ from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import (
     OPEN_STATES, PUBLIC_STATES, URGENCY_RANK, Category, MessageKind, Need, NeedItem, NeedMessage, NeedStatus, Urgency,
 )
-from marketplace.core.roles import is_admin, is_authenticated
+from marketplace.core.roles import has_role, is_admin
 
 
 class NeedError(ValueError):
@@ -182,12 +183,10 @@ def is_public(need: Need) -> bool:
 
 
 def needs_visible_to(user, stmt: Select | None = None) -> Select:
-    """Every need a user may see in full: a family its own, staff their office's, admins all."""
-    stmt = stmt if stmt is not None else select(Need)
-    if is_admin(user):
-        return stmt
-    if is_authenticated(user) and user.role is Role.STAFF:
-        return stmt.where(Need.office_id == user.office_id)
-    if is_authenticated(user) and user.role is Role.FAMILY:
-        return stmt.join(Household, Need.household_id == Household.id).where(Household.user_id == user.id)
-    return public_needs(stmt)
+    """Every need a user may see in full: a family its own, staff their office's, admins all, others the public ones."""
+    def own(stmt: Select) -> Select:
+        if has_role(user, Role.FAMILY):
+            return stmt.join(Household, Need.household_id == Household.id).where(Household.user_id == user.id)
+        return public_needs(stmt)
+
+    return office_scope(user, stmt if stmt is not None else select(Need), Need.office_id, own=own)
