@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from marketplace.accounts.lifecycle import ACCOUNT_LIFECYCLE, ADMIN_DECISIONS
 from marketplace.core import audit
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, PatronKind, User, UserSession
 from marketplace.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
@@ -143,38 +145,21 @@ def log_out_everywhere(user: User) -> int:
     return count
 
 
-# Admin decisions on an account: name -> (allowed from, to, reason required).
-ACCOUNT_TRANSITIONS: dict[str, tuple[frozenset[AccountStatus], AccountStatus, bool]] = {
-    "approve": (frozenset({AccountStatus.PENDING_APPROVAL}), AccountStatus.ACTIVE, False),
-    "reject": (frozenset({AccountStatus.PENDING_APPROVAL}), AccountStatus.REJECTED, True),
-    "disable": (frozenset({AccountStatus.ACTIVE, AccountStatus.PENDING_APPROVAL}), AccountStatus.DISABLED, True),
-    "enable": (frozenset({AccountStatus.DISABLED}), AccountStatus.ACTIVE, False),
-}
-
-
 def can_transition(user: User, transition: str) -> bool:
-    allowed_from, _to, _needs_reason = ACCOUNT_TRANSITIONS[transition]
-    return user.status in allowed_from
+    """Whether the account's state allows this admin decision now (for the buttons)."""
+    return transition in ADMIN_DECISIONS and user.status in ACCOUNT_LIFECYCLE[transition].sources
 
 
 def change_account_status(user: User, transition: str, *, actor: User, reason: str | None = None) -> None:
     """Approve, reject, disable or enable an account; disabling ends all its sessions."""
-    allowed_from, to_state, needs_reason = ACCOUNT_TRANSITIONS[transition]
-    if user.status not in allowed_from:
+    if not can_transition(user, transition):
         raise AccountError(_("This account cannot be changed that way in its current state."))
-    if needs_reason and not (reason or "").strip():
-        raise AccountError(_("Please give a reason."))
     if user.id == actor.id and transition == "disable":
         raise AccountError(_("You cannot disable your own account."))
-    from_state = user.status
-    user.status = to_state
-    user.status_reason = (reason or "").strip() or None
-    if to_state in (AccountStatus.DISABLED, AccountStatus.REJECTED):
-        revoke_all_sessions(user)
-    audit.record(
-        f"account.{transition}", user, actor=actor, from_state=from_state, to_state=to_state,
-        reason=reason, office_id=user.office_id,
-    )
+    try:
+        ACCOUNT_LIFECYCLE.apply(user, transition, actor=actor, reason=reason)
+    except (IllegalTransition, ReasonRequired) as exc:
+        raise AccountError(str(exc)) from exc
 
 
 def assign_office(user: User, office_id: int | None, *, actor: User) -> None:

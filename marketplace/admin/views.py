@@ -15,6 +15,7 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffForm, UserSearchForm
 from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
 from marketplace.core.audit.models import AuditEntry
+from marketplace.accounts.lifecycle import ADMIN_DECISIONS
 from marketplace.core.audit.policies import audit_scope
 from marketplace.core.audit.queries import history_of
 from marketplace.core.authz import authorize
@@ -63,7 +64,7 @@ def user_detail(user_id: int):
     authorize("account.manage", account)
     office_form = AssignOfficeForm(office_id=account.office_id or 0)
     office_form.office_id.choices = [(0, "—")] + office_choices()
-    transitions = [t for t in accounts.ACCOUNT_TRANSITIONS if accounts.can_transition(account, t)]
+    transitions = [t for t in ADMIN_DECISIONS if accounts.can_transition(account, t)]
     history = history_of(current_user, "user", account.id)
     return render_template(
         "admin/user_detail.html", account=account, status_form=AccountStatusForm(), office_form=office_form,
@@ -77,7 +78,7 @@ def change_status(user_id: int):
     account = db.session.get(User, user_id) or abort(404)
     authorize("account.manage", account)
     form = AccountStatusForm()
-    if not form.validate_on_submit() or form.transition.data not in accounts.ACCOUNT_TRANSITIONS:
+    if not form.validate_on_submit() or form.transition.data not in ADMIN_DECISIONS:
         abort(400)
     try:
         accounts.change_account_status(account, form.transition.data, actor=current_user, reason=form.reason.data)

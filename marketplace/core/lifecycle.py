@@ -58,6 +58,8 @@ class StateMachine:
     # Called after the status changed, before the audit entry: (obj, transition, actor, reason).
     on_apply: list[Callable[[Any, Transition, Any, str | None], None]] = field(default_factory=list)
     status_attr: str = "status"
+    # What the audit log calls the object when it is not `object_type` (accounts are "user" rows there).
+    audit_object_type: str | None = None
 
     def __post_init__(self) -> None:
         self.transitions = {t.name: t for t in self.transitions}
@@ -103,7 +105,7 @@ class StateMachine:
         for hook in self.on_apply:
             hook(obj, transition, actor, reason)
         audit.record(
-            f"{self.object_type}.{name}", obj, actor=actor, object_type=self.object_type,
+            f"{self.object_type}.{name}", obj, actor=actor, object_type=self.audit_object_type or self.object_type,
             from_state=before, to_state=transition.target, reason=reason, office_id=self.office_of(obj),
         )
         self.signal.send(obj, transition=transition, actor=actor, reason=reason, before=before)

@@ -11,7 +11,8 @@ from marketplace.core.roles import Role
 from marketplace.accounts.models import User
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.lifecycle import ReasonRequired
+from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
+from marketplace.moderation.lifecycle import FLAG_LIFECYCLE
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 
 
@@ -51,12 +52,10 @@ def close_flag(flag: Flag, *, actor, resolution: FlagStatus, note: str | None) -
     """Resolve (acted upon) or dismiss (nothing wrong) an open flag."""
     if flag.status is not FlagStatus.OPEN:
         raise FlagError(_("This flag has already been handled."))
-    if resolution is FlagStatus.RESOLVED and not (note or "").strip():
-        raise ReasonRequired(_("Please give a reason."))
-    flag.status, flag.resolved_at, flag.resolved_by_id = resolution, utcnow(), actor.id
-    flag.resolution_note = (note or "").strip() or None
-    audit.record(f"flag.{resolution.value}", flag, actor=actor, office_id=flag.office_id,
-                 from_state=FlagStatus.OPEN, to_state=resolution, reason=flag.resolution_note)
+    try:
+        FLAG_LIFECYCLE.apply(flag, resolution.value, actor=actor, reason=note)
+    except IllegalTransition as exc:
+        raise FlagError(_("This flag has already been handled.")) from exc
 
 
 def flag_scope(user, stmt: Select | None = None) -> Select:

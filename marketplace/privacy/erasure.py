@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from marketplace.accounts.models import AccountStatus
-from marketplace.accounts.sessions import revoke_all_sessions
+from marketplace.accounts.lifecycle import ACCOUNT_LIFECYCLE
 from marketplace.core import audit
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.dbtypes import utcnow
@@ -77,11 +76,9 @@ def erase_household(household: Household, *, actor) -> None:
         _keep_anonymous_shell(household)
     else:
         db.session.delete(household)
-    revoke_all_sessions(user)
     user.email = f"erased-{user.id}@erased.invalid"
     user.full_name = "—"
     user.phone = None
     user.password_hash = "!erased"
-    user.status = AccountStatus.DISABLED
-    user.status_reason = "erased"
     db.session.flush()
+    ACCOUNT_LIFECYCLE.apply(user, "erase", actor=actor)  # disabled, its sessions ended
