@@ -130,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.admin.views import bp as admin_bp
     from marketplace.api.views import bp as api_bp
     from marketplace.families.blueprint import bp as families_bp
-    from marketplace.files.views import bp as files_bp
+    from marketplace.files.blueprint import bp as files_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.moderation.blueprint import bp as moderation_bp
     from marketplace.needs.views import bp as needs_bp
@@ -147,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
     import marketplace.families.notices  # noqa: F401  (tells families about their household)
     import marketplace.families.views  # noqa: F401  (the family's household pages)
+    import marketplace.families.file_views  # noqa: F401  (a stored file, on the files blueprint)
     import marketplace.families.need_views  # noqa: F401  (the family's requests, on the families blueprint)
     import marketplace.moderation.views  # noqa: F401  (the queue and flags)
     import marketplace.moderation.review_views  # noqa: F401  (the decision screens, on the moderation blueprint)

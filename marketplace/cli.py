@@ -7,6 +7,17 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from marketplace.demo.seed import seed_demo_command
+from marketplace.accounts import services
+from marketplace.core.roles import Role
+from marketplace.accounts.passwords import password_problems
+from marketplace.core.extensions import db
+from sqlalchemy import text
+from marketplace.files import sweep_orphans
+from marketplace.core.jobs import jobs_worker_command
+from marketplace.needs.cli import expire_needs_command
+from marketplace.offices.cli import offices_cli
+from marketplace.pledges.cli import sweep_pledges_command
+from marketplace.volunteering.cli import expire_claims_command
 
 
 @click.command("create-admin")
@@ -15,11 +26,6 @@ from marketplace.demo.seed import seed_demo_command
 @click.password_option(help="At least 10 characters; asked twice when not given.")
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (the first admin makes the others and the staff)."""
-    from marketplace.accounts import services
-    from marketplace.core.roles import Role
-    from marketplace.accounts.passwords import password_problems
-    from marketplace.core.extensions import db
-
     problems = password_problems(password, email=email, name=name)
     if problems:
         raise click.UsageError(" ".join(problems))
@@ -39,10 +45,6 @@ def analyze_db_command() -> None:
     SQLite keeps none until asked: without them it reads every open request's index entry to load fifty
     requests by id, ten times slower than with them.
     """
-    from sqlalchemy import text
-
-    from marketplace.core.extensions import db
-
     with db.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()
@@ -54,20 +56,12 @@ def analyze_db_command() -> None:
 @with_appcontext
 def sweep_uploads_command(older_than_hours: float) -> None:
     """Remove uploaded files that no record names any more (run nightly)."""
-    from marketplace.files import sweep_orphans
-
     removed = sweep_orphans(older_than_hours=older_than_hours)
     click.echo(f"Orphan files removed: {len(removed)}.")
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command to `flask`."""
-    from marketplace.core.jobs import jobs_worker_command
-    from marketplace.needs.cli import expire_needs_command
-    from marketplace.offices.cli import offices_cli
-    from marketplace.pledges.cli import sweep_pledges_command
-    from marketplace.volunteering.cli import expire_claims_command
-
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(offices_cli)

@@ -234,7 +234,7 @@ def test_an_unknown_file_is_404(client, login_as, admin_user):
 
 
 def test_a_file_is_served_under_its_true_extension(client, login_as, household):
-    from marketplace.files.views import safe_download_name
+    from marketplace.families.file_views import safe_download_name
 
     stored = StoredFile(id=5, household_id=household.id, stored_name="x", original_name="../../evil\r\n.html",
                         content_type="application/pdf", size=1, sha256="0")
@@ -252,7 +252,8 @@ def keep(household, name: str = "photo.png") -> StoredFile:
 
     from marketplace.files import store_upload
 
-    return store_upload(FileStorage(stream=io.BytesIO(png_bytes()), filename=name), household_id=household.id)
+    return store_upload(FileStorage(stream=io.BytesIO(png_bytes()), filename=name), household_id=household.id,
+                        office_id=household.office_id)
 
 
 def test_a_file_whose_row_is_rolled_back_leaves_no_bytes(app, household, uploads):

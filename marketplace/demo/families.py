@@ -14,6 +14,18 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
+from sqlalchemy import select
+from marketplace.accounts.models import User
+from marketplace.core.extensions import db
+from marketplace.families.services import household_of
+from marketplace.offices.models import Office
+from marketplace.families.forms import consent_text
+from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+from marketplace.families.services import HouseholdData, get_or_start_household, record_consent, save_household
+from marketplace.families.services import submit_household
+from marketplace.needs.models import Category, Urgency
+from marketplace.needs.services import GoodsLine, NeedData, answer_question, change_status, create_need
+from marketplace.files import store_upload
 
 EVIDENCE = Path(__file__).parents[1] / "files" / "data"
 CERTIFICATE, COMPOSITION, MEDICAL = "large-family-certificate.png", "family-composition.pdf", "medical-note.pdf"
@@ -350,13 +362,6 @@ def seed_demo_families(staff_by_office: dict[str, str], new_account) -> DemoRepo
     `staff_by_office` maps an office code to its demo staff e-mail; `new_account(email, name, phone, locale)`
     returns (user, created) for a family login.
     """
-    from sqlalchemy import select
-
-    from marketplace.accounts.models import User
-    from marketplace.core.extensions import db
-    from marketplace.families.services import household_of
-    from marketplace.offices.models import Office
-
     report = DemoReport()
     for spec in FAMILIES:
         family, created = new_account(spec.email, spec.name, spec.phone, spec.locale)
@@ -370,11 +375,6 @@ def seed_demo_families(staff_by_office: dict[str, str], new_account) -> DemoRepo
 
 
 def _seed_family(spec: DemoFamily, family, office, staff, report: DemoReport) -> None:
-    from marketplace.families.forms import consent_text
-    from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
-    from marketplace.families.services import HouseholdData, get_or_start_household, record_consent, save_household
-    from marketplace.families.services import submit_household
-
     household = get_or_start_household(family)
     this_year = date.today().year
     save_household(household, HouseholdData(
@@ -399,9 +399,6 @@ def _seed_family(spec: DemoFamily, family, office, staff, report: DemoReport) ->
 
 
 def _seed_need(spec: DemoNeed, household, actors: dict, report: DemoReport):
-    from marketplace.needs.models import Category, Urgency
-    from marketplace.needs.services import GoodsLine, NeedData, answer_question, change_status, create_need
-
     family = actors["family"]
     need = create_need(household, NeedData(
         category=Category(spec.category), title=spec.title, description=spec.description,
@@ -427,9 +424,7 @@ def _seed_need(spec: DemoNeed, household, actors: dict, report: DemoReport):
 
 def _store_evidence(name: str, household, need, family) -> int:
     """Upload a copy of a demo file through the normal checks (a random name in UPLOAD_FOLDER)."""
-    from marketplace.files import store_upload
-
     with (EVIDENCE / name).open("rb") as stream:
-        store_upload(FileStorage(stream=stream, filename=name), household_id=household.id,
+        store_upload(FileStorage(stream=stream, filename=name), household_id=household.id, office_id=household.office_id,
                      need_id=need.id if need is not None else None, uploaded_by=family)
     return 1

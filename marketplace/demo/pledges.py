@@ -9,6 +9,7 @@ from marketplace.accounts.models import User
 from marketplace.core.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.pledges.models import GoodsDelivery, PatronProfile, Pledge
+from marketplace.pledges.services import PledgeRefused, change_pledge, pledge_goods, pledge_money
 
 PATRON, COMPANY, STAFF = ("patron@demo.social-window.kz", "company@demo.social-window.kz",
                           "staff@demo.social-window.kz")
@@ -16,8 +17,6 @@ PATRON, COMPANY, STAFF = ("patron@demo.social-window.kz", "company@demo.social-w
 
 def seed_demo_pledges() -> int:
     """Pledges for the demo patrons (skipped once they have any); returns how many were added."""
-    from marketplace.pledges.services import PledgeRefused, change_pledge, pledge_goods, pledge_money
-
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_((PATRON, COMPANY, STAFF))))}
     patron, company, staff = users.get(PATRON), users.get(COMPANY), users.get(STAFF)
     if patron is None or company is None or staff is None:

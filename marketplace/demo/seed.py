@@ -11,6 +11,20 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from marketplace.core.config import is_production
+from sqlalchemy import select
+from marketplace.core import audit
+from marketplace.core.roles import Role
+from marketplace.accounts.models import AccountStatus, PatronKind, User
+from marketplace.accounts.passwords import hash_password
+from marketplace.core.extensions import db
+from marketplace.offices.models import Office
+from marketplace.offices import services
+from marketplace.demo.families import seed_demo_families
+from marketplace.notifications import discard_queued_email
+from marketplace.offices import csv_io
+from marketplace.demo.volunteers import seed_demo_volunteers
+from marketplace.families.services import nearest_office
+from marketplace.demo.pledges import seed_demo_pledges
 
 DEMO_PASSWORD = "demo-window-2026"
 DEMO_OFFICES = Path(__file__).parents[1] / "offices" / "data" / "demo_offices.csv"
@@ -36,15 +50,6 @@ DEMO_STAFF = {extra["office_code"]: email for email, role, _name, extra in DEMO_
 
 def demo_account(email: str, role: str, name: str, extra: dict):
     """The demo login with this e-mail, created (active, audited) when missing; returns (user, created)."""
-    from sqlalchemy import select
-
-    from marketplace.core import audit
-    from marketplace.core.roles import Role
-    from marketplace.accounts.models import AccountStatus, PatronKind, User
-    from marketplace.accounts.passwords import hash_password
-    from marketplace.core.extensions import db
-    from marketplace.offices.models import Office
-
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None:
         return user, False
@@ -72,12 +77,6 @@ DEMO_BANK_DETAILS = ("ALA-01", {
 
 
 def _demo_bank_details() -> None:
-    from sqlalchemy import select
-
-    from marketplace.core.extensions import db
-    from marketplace.offices import services
-    from marketplace.offices.models import Office
-
     code, details = DEMO_BANK_DETAILS
     office = db.session.scalar(select(Office).where(Office.code == code))
     if office is not None and not office.takes_transfers:
@@ -86,11 +85,6 @@ def _demo_bank_details() -> None:
 
 def seed_demo() -> dict:
     """Create what is missing of the demo data; returns counts of what was added (and the report's lines)."""
-    from marketplace.demo.families import seed_demo_families
-    from marketplace.core.extensions import db
-    from marketplace.notifications import discard_queued_email
-    from marketplace.offices import csv_io
-
     with DEMO_OFFICES.open(encoding="utf-8-sig") as stream:
         report = csv_io.import_offices(stream)
     if report.errors:
@@ -101,16 +95,12 @@ def seed_demo() -> dict:
         DEMO_STAFF,
         lambda email, name, phone, locale: demo_account(email, "family", name, {"phone": phone, "locale": locale}),
     )
-    from marketplace.demo.volunteers import seed_demo_volunteers
-    from marketplace.families.services import nearest_office
-
     def nearest_office_id(lat: float, lon: float) -> int | None:
         office = nearest_office(lat, lon)
         return office.id if office else None
 
     volunteers = seed_demo_volunteers(
         lambda email, name: demo_account(email, "volunteer", name, {}), nearest_office_id)
-    from marketplace.demo.pledges import seed_demo_pledges
 
     pledges = seed_demo_pledges()
     # The families get their in-app notifications; the e-mails would only go to made-up addresses.

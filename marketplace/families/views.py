@@ -42,7 +42,8 @@ def store_files(uploads, *, household: Household, need_id: int | None = None) ->
     stored: list[StoredFile] = []
     for upload in uploads:
         try:
-            stored.append(store_upload(upload, household_id=household.id, need_id=need_id, uploaded_by=current_user))
+            stored.append(store_upload(upload, household_id=household.id, office_id=household.office_id, need_id=need_id,
+                                       uploaded_by=current_user))
         except RejectedFile as exc:
             raise RejectedFile(_("“%(name)s” was not accepted: %(reason)s", name=upload.filename,
                                  reason=str(exc))) from exc

@@ -71,8 +71,10 @@ def upload_folder() -> Path:
     return folder
 
 
-def store_upload(upload: FileStorage, *, household_id: int, need_id: int | None = None, uploaded_by=None) -> StoredFile:
-    """Check and keep an uploaded file; raises RejectedFile (and keeps nothing) when it is not acceptable."""
+def store_upload(upload: FileStorage, *, household_id: int, office_id: int | None, need_id: int | None = None,
+                 uploaded_by=None) -> StoredFile:
+    """Check and keep an uploaded file of a household (its upload audited for `office_id`); raises RejectedFile
+    (and keeps nothing) when it is not acceptable."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     data = upload.stream.read(limit + 1)
     if not data:
@@ -99,15 +101,8 @@ def store_upload(upload: FileStorage, *, household_id: int, need_id: int | None 
     path.write_bytes(data)
     db.session.flush()
     audit.record("file.upload", record, actor=uploaded_by, object_type="file",
-                 reason=f"{content_type}, {len(data)} bytes", office_id=_office_of_household(household_id))
+                 reason=f"{content_type}, {len(data)} bytes", office_id=office_id)
     return record
-
-
-def _office_of_household(household_id: int) -> int | None:
-    from marketplace.families.models import Household
-
-    household = db.session.get(Household, household_id)
-    return household.office_id if household else None
 
 
 def path_of(stored: StoredFile) -> Path:

@@ -14,6 +14,7 @@ from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.moderation.lifecycle import FLAG_LIFECYCLE
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+from marketplace.families.services import household_of
 
 
 class FlagError(ValueError):
@@ -23,7 +24,6 @@ class FlagError(ValueError):
 def _office_of_target(target_type: FlagTarget, target) -> int | None:
     if target_type is FlagTarget.NEED:
         return target.office_id
-    from marketplace.families.services import household_of
 
     household = household_of(target) if target.role is Role.FAMILY else None
     return household.office_id if household else target.office_id

@@ -29,6 +29,8 @@ from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
 from marketplace.core.roles import is_admin
+from marketplace.core.roles import Role
+from marketplace.families.services import household_of, read_personal
 
 
 
@@ -98,9 +100,6 @@ def flag_targets(flags: list[Flag]) -> dict[tuple[FlagTarget, int], Need | User]
 
 def _audit_family_names_shown(targets) -> None:
     """A flagged family's name is personal data: showing it to staff is a read, and audited."""
-    from marketplace.core.roles import Role
-    from marketplace.families.services import household_of, read_personal
-
     shown = False
     for target in targets:
         if isinstance(target, User) and target.role is Role.FAMILY:

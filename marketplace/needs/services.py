@@ -169,7 +169,8 @@ def attach_outcome_photo(need: Need, upload, *, actor) -> None:
     found = sniff(head)
     if found is None or not found[0].startswith("image/"):
         raise RejectedFile(_("Only a photo (JPEG, PNG or WebP) can be shown as proof of delivery."))
-    stored = store_upload(upload, household_id=need.household_id, need_id=need.id, uploaded_by=actor)
+    stored = store_upload(upload, household_id=need.household_id, office_id=need.household.office_id, need_id=need.id,
+                          uploaded_by=actor)
     need.outcome_photo_id = stored.id
     audit.record("need.outcome_photo", need, actor=actor, office_id=need.office_id,
                  reason=f"file #{stored.id}")

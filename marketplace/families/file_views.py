@@ -1,19 +1,20 @@
-"""Pages of the files domain: a private file, served only to those who may read it."""
+"""A stored file, served only to those who may read it (on the files blueprint: the address stays /files/<id>)."""
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import abort, current_app, send_file
 from flask_login import current_user, login_required
 
 import marketplace.files.policies  # noqa: F401  (registers the outcome photo's rule)
 from marketplace.core.authz import authorize, can
 from marketplace.core.extensions import db
+from marketplace.families.models import Household
+from marketplace.families.services import read_personal
 from marketplace.files import path_of
+from marketplace.files.blueprint import bp
 from marketplace.files.models import StoredFile
-
-bp = Blueprint("files", __name__, url_prefix="/files")
 
 # The extension always follows the content the file was checked to be, never the name it came with.
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
@@ -34,9 +35,6 @@ def safe_download_name(stored: StoredFile) -> str:
 def download(file_id: int):
     """Evidence for the family, its office's staff and admins; a need's proof of delivery also for the
     patrons who gave to it. Every read but the family's is audited."""
-    from marketplace.families.models import Household
-    from marketplace.families.services import read_personal
-
     stored = db.session.get(StoredFile, file_id)
     if stored is None:
         abort(404)
