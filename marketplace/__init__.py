@@ -133,7 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.files.blueprint import bp as files_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.moderation.blueprint import bp as moderation_bp
-    from marketplace.needs.views import bp as needs_bp
+    from marketplace.needs.blueprint import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.offices.views import bp as offices_bp
     from marketplace.pledges.staff_views import bp as pledges_staff_bp
@@ -149,7 +149,9 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.families.views  # noqa: F401  (the family's household pages)
     import marketplace.families.file_views  # noqa: F401  (a stored file, on the files blueprint)
     import marketplace.families.need_views  # noqa: F401  (the family's requests, on the families blueprint)
+    import marketplace.needs.views  # noqa: F401  (the catalogue and a need's page)
     import marketplace.moderation.views  # noqa: F401  (the queue and flags)
+    import marketplace.moderation.flag_views  # noqa: F401  (flags raised from a need's page, on the needs blueprint)
     import marketplace.moderation.review_views  # noqa: F401  (the decision screens, on the moderation blueprint)
     import marketplace.privacy.views  # noqa: F401  (a family's export and erasure, on the families and moderation blueprints)
     import marketplace.needs.listeners  # noqa: F401  (needs follow their household)

@@ -1,4 +1,5 @@
-"""Public pages of the needs domain: the catalogue of open verified needs, a need's page, and flags.
+"""Public pages of the needs domain: the catalogue of open verified needs and a need's page (its flag
+buttons post to moderation/flag_views.py, on this blueprint).
 
 Every need shown here comes through `catalogue` (which starts from `open_needs`) or `public_need_or_404`,
 and the templates show only public fields: the family's name, phone, address, exact point and files
@@ -8,23 +9,17 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required
 
 from marketplace import geo
-from marketplace.core.authz import authorize
-from marketplace.core.extensions import db, limiter
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
-from marketplace.moderation.models import FlagTarget
-from marketplace.moderation.services import FlagError, create_flag
 from marketplace.needs import catalogue, labels
+from marketplace.needs.blueprint import bp
 from marketplace.needs.forms import CatalogueForm, FlagForm
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 
-bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 VIEWS = ("list", "map")
 
@@ -138,10 +133,10 @@ def _map_point(point: catalogue.MapPoint) -> dict:
 @bp.route("/<int:need_id>")
 def detail(need_id: int):
     need = public_need_or_404(need_id)
-    return _render_detail(need, FlagForm(prefix="need"), FlagForm(prefix="family"))
+    return render_detail(need, FlagForm(prefix="need"), FlagForm(prefix="family"))
 
 
-def _render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, status: int = 200):
+def render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, status: int = 200):
     point = None
     if need.public_latitude is not None and need.public_longitude is not None:
         point = geo.coarse_point(need.public_latitude, need.public_longitude)
@@ -149,44 +144,3 @@ def _render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, statu
         "needs/detail.html", need=need, point=point, need_form=need_form,
         family_form=family_form, fulfilled=need.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED),
     ), status
-
-
-def _flagger() -> str:
-    """Flags are counted per account (a flood of flags is itself abuse)."""
-    return f"flagger:{getattr(current_user, 'id', None) or get_remote_address()}"
-
-
-@bp.route("/<int:need_id>/flag", methods=["POST"])
-@login_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_flagger)
-def flag(need_id: int):
-    need = public_need_or_404(need_id)
-    authorize("flag.create", need)
-    return _raise_flag(need, FlagTarget.NEED, need, form_prefix="need")
-
-
-@bp.route("/<int:need_id>/flag-family", methods=["POST"])
-@login_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_flagger)
-def flag_family(need_id: int):
-    """Flag the family behind a need; its account id never appears on a public page, so the need names it."""
-    need = public_need_or_404(need_id)
-    family = need.household.user
-    authorize("flag.create", family)
-    return _raise_flag(need, FlagTarget.USER, family, form_prefix="family")
-
-
-def _raise_flag(need: Need, target_type: FlagTarget, target, *, form_prefix: str):
-    form = FlagForm(prefix=form_prefix)
-    if not form.validate():
-        forms = {"need": FlagForm(prefix="need"), "family": FlagForm(prefix="family"), form_prefix: form}
-        return _render_detail(need, forms["need"], forms["family"], status=400)
-    try:
-        create_flag(current_user, target_type, target, form.reason.data)
-    except FlagError as error:
-        flash(str(error), "warning")
-        return redirect(url_for("needs.detail", need_id=need.id), code=303)
-    db.session.commit()
-    flash(_("Thank you. The office will look into it."), "success")
-    # Back to the top of the page, where the message is shown.
-    return redirect(url_for("needs.detail", need_id=need.id), code=303)
