@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.core.extensions import db
+from marketplace.core.money import tenge_number
 from marketplace.families.models import Household
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.pledges.forms import kind_label, pledge_status_label
@@ -97,14 +98,6 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def tenge(minor_units: int | None) -> str:
-    """Tiyn as a plain number of tenge for a spreadsheet: 500000 → 5000, 12345 → 123.45."""
-    if minor_units is None:
-        return ""
-    major, cents = divmod(minor_units, 100)
-    return f"{major}" if not cents else f"{major}.{cents:02d}"
-
-
 def pledges_csv(pledges, header: list[str]) -> str:
     """The user's pledges as CSV text with a BOM (so spreadsheet programs read the Cyrillic right)."""
     buffer = io.StringIO()
@@ -113,7 +106,7 @@ def pledges_csv(pledges, header: list[str]) -> str:
     for p in pledges:
         writer.writerow([safe_cell(cell) for cell in (
             p.id, p.created_at.date().isoformat(), p.need.title, kind_label(p),
-            tenge(p.amount),
+            tenge_number(p.amount),
             p.item.name if p.item is not None else "", p.quantity if p.quantity is not None else "",
             pledge_status_label(p), receipt_number_of(p) or "")])
     return "\ufeff" + buffer.getvalue()

@@ -20,7 +20,7 @@ from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
-from marketplace.pledges import services
+from marketplace.pledges import services, settlement
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm
@@ -233,7 +233,7 @@ def act(pledge_id: int, action: str):
     try:
         if action == "refund":
             # Through Stripe for a card (its webhook then records the refund), by hand for a transfer.
-            services.give_back(pledge, why=reason, actor=current_user)
+            settlement.give_back(pledge, why=reason, actor=current_user)
         else:
             services.change_pledge(pledge, action, actor=current_user, reason=reason)
     except IllegalTransition:

@@ -15,13 +15,14 @@ from marketplace.core import audit
 from marketplace.core.authz import authorize, can
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.money import format_money
+from marketplace.core.money import format_money, to_minor
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs import catalogue
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import OPEN_STATES, Need
 from marketplace.needs.services import is_public
-from marketplace.pledges import payments, queries, services
+from marketplace.payments import gateway
+from marketplace.pledges import queries, services
 from marketplace.pledges.forms import (
     DELIVERY_LABELS, ActionForm, GoodsPledgeForm, HomePointForm, MoneyPledgeForm, pledge_status_label,
 )
@@ -32,7 +33,6 @@ from marketplace.core.urls import absolute
 
 bp = Blueprint("pledges", __name__)
 
-OPEN = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)
 # A refusal because the need is taken or closed is a conflict; anything else was bad input.
 CONFLICTS = frozenset({"over_goal", "fully_covered", "need_closed"})
 CANCELLABLE = (S.PENDING, S.AWAITING_TRANSFER)
@@ -58,7 +58,7 @@ def open_need_or_404(need_id: int) -> Need:
     need = catalogue.public_need(need_id)
     if need is None:
         abort(404)
-    if need.status not in OPEN:
+    if need.status not in OPEN_STATES:
         abort(409, _("This request no longer takes pledges."))
     return need
 
@@ -74,7 +74,7 @@ def render_pledge_form(need: Need, money_form: MoneyPledgeForm | None = None,
     goods_form.quantity.description = _("At most what is still missing of the chosen item.")
     return render_template(
         "pledges/new.html", need=need, money_form=money_form, goods_form=goods_form,
-        card=payments.card_payments_enabled(), open_items=[item for item in need.items if item.missing > 0],
+        card=gateway.card_payments_enabled(), open_items=[item for item in need.items if item.missing > 0],
         transfer_days=current_app.config["PLEDGE_TRANSFER_DAYS"],
     ), status
 
@@ -101,7 +101,7 @@ def _pledge_money(need: Need):
     form = MoneyPledgeForm()
     if not form.validate():
         return render_pledge_form(need, money_form=form, status=400)
-    amount = form.amount.data * 100  # the service refuses more than the goal before any arithmetic
+    amount = to_minor(form.amount.data)  # the service refuses more than the goal before any arithmetic
     already = services.pledge_from_form(current_user, form.form_token())
     if already is not None:
         return _already_made(already)
@@ -207,10 +207,10 @@ def _checkout_closed(pledge: Pledge) -> bool:
     """Close the pledge's card checkout before the pledge is withdrawn; False if it was paid meanwhile.
     When Stripe cannot be asked, go ahead: a payment reported later for a cancelled pledge is refunded."""
     try:
-        if payments.expire_checkout(pledge.checkout_session_id) is not None:
+        if gateway.expire_checkout(pledge.checkout_session_id) is not None:
             return True
-        session = payments.retrieve_checkout(pledge.checkout_session_id)
-    except payments.PaymentError:
+        session = gateway.retrieve_checkout(pledge.checkout_session_id)
+    except gateway.PaymentError:
         current_app.logger.warning("could not close the checkout of pledge %s before cancelling it", pledge.id)
         return True
     return session.get("status") != "complete"
