@@ -32,7 +32,7 @@ def pledges_of(user) -> Select:
             .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
 
 
-def _supported():
+def reached_need():
     """Pledges that did reach their need: money paid (or moved on), goods received."""
     return or_(and_(Pledge.kind == PledgeKind.MONEY, Pledge.status.in_((*GIVEN, S.REDIRECTED))),
                and_(Pledge.kind == PledgeKind.GOODS, Pledge.status == S.DELIVERED))
@@ -62,7 +62,7 @@ def totals_of(user) -> Totals:
 
 def delivered_needs(user, limit: int = 20) -> list[Need]:
     """Needs the user helped that the office has marked met, newest first: their outcome is the proof."""
-    supported = select(Pledge.need_id).where(Pledge.patron_id == user.id, _supported())
+    supported = select(Pledge.need_id).where(Pledge.patron_id == user.id, reached_need())
     return list(db.session.scalars(
         select(Need).where(Need.id.in_(supported), Need.status.in_((NeedStatus.FULFILLED, NeedStatus.CLOSED)))
         .order_by(Need.closed_at.desc().nulls_last(), Need.id.desc()).limit(limit)))
