@@ -1,4 +1,4 @@
-"""What patrons are told when their pledge changes: the messages, and how the site sends them."""
+"""What patrons are told when their pledge changes: the messages, and the two ways of sending them."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -57,3 +57,18 @@ def tell(pledge: Pledge, kind: str) -> None:
     params = {"amount": what, "title": pledge.need.title,
               "receipt": pledge.receipt_number or "", "reason": ""}
     notify(pledge.patron, kind, params=params, link=_link(pledge, kind))
+
+
+def tell_patron(pledge: Pledge, kind: str) -> bool:
+    """Tell the patron what the office or the family did (in the app, and by e-mail after the commit), with
+    the reason staff wrote; False when the account is gone."""
+    if pledge.patron is None:
+        return False
+    if pledge.is_money:
+        what = format_money(pledge.amount)
+    else:  # the notices say "your pledge of %(amount)s": for goods, how many of what
+        what = f"{pledge.quantity} × {pledge.item.name}" if pledge.item else str(pledge.quantity)
+    params = {"amount": what, "title": pledge.need.title, "receipt": pledge.receipt_number or "",
+              "reason": pledge.status_reason or ""}
+    notify(pledge.patron, kind, params=params, link=_link(pledge, kind))
+    return True

@@ -1,5 +1,5 @@
 """Making and changing a pledge: reserve money or goods, open a card checkout, move a pledge through its
-lifecycle.
+lifecycle; and what a patron does with one (withdraw it) or for their search (the home point).
 
 The rule behind every one: a pledge's status changes first, by compare-and-set in its state machine, and
 only the request that made that change moves the need's counters, by one conditional UPDATE whose WHERE
@@ -28,6 +28,7 @@ from marketplace.payments import gateway
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import (
     GoodsDelivery,
+    PatronProfile,
     PaymentProvider,
     Pledge,
     PledgeKind,
@@ -267,3 +268,47 @@ def change_quietly(pledge: Pledge, transition: str, *, reason: str | None = None
     except IllegalTransition:
         return False
     return True
+
+
+# --- what a patron does ---------------------------------------------------------------------------
+
+def withdraw_pledge(pledge: Pledge, *, actor, reason: str) -> Pledge:
+    """Cancel a pledge not yet paid or delivered (its patron, or its office); what it held is free for others
+    again. An open card checkout is closed at Stripe first: PledgeRefused ("paid_meanwhile"), and nothing
+    changed, when it was paid meanwhile."""
+    if pledge.status is S.PENDING and pledge.checkout_session_id and not _checkout_closed(pledge):
+        raise PledgeRefused(_("Your card payment has just gone through and is being confirmed, so the pledge can no "
+                              "longer be cancelled."), code="paid_meanwhile")
+    return change_pledge(pledge, "cancel", actor=actor, reason=reason)
+
+
+def _checkout_closed(pledge: Pledge) -> bool:
+    """Close the pledge's card checkout before the pledge is withdrawn; False if it was paid meanwhile.
+    When Stripe cannot be asked, go ahead: a payment reported later for a cancelled pledge is refunded."""
+    try:
+        if gateway.expire_checkout(pledge.checkout_session_id) is not None:
+            return True
+        session = gateway.retrieve_checkout(pledge.checkout_session_id)
+    except gateway.PaymentError:
+        current_app.logger.warning("could not close the checkout of pledge %s before cancelling it", pledge.id)
+        return True
+    return session.get("status") != "complete"
+
+
+def save_home_point(patron, home: PatronProfile | None, *, place: str, latitude: float, longitude: float,
+                    radius_km: float) -> list[str]:
+    """Keep the patron's home point (private: "requests near me" starts from it); the names of the fields
+    that changed, which are all the audit log keeps of it."""
+    if home is None:
+        home = PatronProfile(user_id=patron.id)
+        db.session.add(home)
+    new = {"place": place, "latitude": latitude, "longitude": longitude, "radius_km": radius_km}
+    changed = [name for name, value in new.items() if getattr(home, name) != value]
+    for name in changed:
+        setattr(home, name, new[name])
+    if changed:
+        db.session.flush()
+        # The names of the changed fields only: the place itself stays out of the log.
+        audit.record("patron.profile_save", home, actor=patron, object_type="patron_profile",
+                     reason="changed: " + ", ".join(changed))
+    return changed
