@@ -167,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.volunteering.vetting_views  # noqa: F401  (adds vetting to the staff pages)
     import marketplace.volunteering.notices  # noqa: F401  (tells volunteers and families about claims)
     import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
+    import marketplace.pledges.family_views  # noqa: F401  (adds the family's "we received it" to the staff blueprint)
     import marketplace.pledges.listeners  # noqa: F401  (a closed need settles its pledges)
     import marketplace.pledges.notices  # noqa: F401  (tells patrons about their pledges)
     import marketplace.pledges.policies  # noqa: F401  (registers the policies)

@@ -448,7 +448,7 @@ def test_the_sweep_racing_the_webhook_pays_each_pledge_once(race_app, fake_strip
     from marketplace.core.dbtypes import utcnow
     from marketplace.core.extensions import db
     from marketplace.needs.models import Need
-    from marketplace.pledges import services
+    from marketplace.pledges import payment_events, sweep
     from marketplace.pledges.models import Pledge, PledgeStatus as S
 
     fake, count = fake_stripe, 16
@@ -464,11 +464,11 @@ def test_the_sweep_racing_the_webhook_pays_each_pledge_once(race_app, fake_strip
 
     def act(i: int) -> None:
         if i < 2:  # two cron runs at the same moment, long after the checkouts' expiry
-            outcomes[i] = in_own_request(race_app, lambda: services.sweep(now=utcnow() + timedelta(hours=1)),
+            outcomes[i] = in_own_request(race_app, lambda: sweep.sweep(now=utcnow() + timedelta(hours=1)),
                                          retries, i)
         else:
             mine = random.Random(i).sample(events, len(events))
-            answers = [in_own_request(race_app, lambda event=event: services.handle_event(event), retries, i)
+            answers = [in_own_request(race_app, lambda event=event: payment_events.handle_event(event), retries, i)
                        for event in mine]
             outcomes[i] = next((a for a in answers if isinstance(a, Exception)), answers)
 
@@ -490,7 +490,7 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
     from marketplace.core.extensions import db
     from marketplace.needs.lifecycle import NEED_LIFECYCLE
     from marketplace.needs.models import Need, NeedStatus
-    from marketplace.pledges import services
+    from marketplace.pledges import payment_events
     from marketplace.pledges.models import Pledge, PledgeStatus as S
     from tests.factories import UserFactory
 
@@ -514,7 +514,7 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
             outcomes[i] = in_own_request(race_app, cancel, retries, i)
         else:
             mine = random.Random(i).sample(events, len(events))
-            answers = [in_own_request(race_app, lambda event=event: services.handle_event(event), retries, i)
+            answers = [in_own_request(race_app, lambda event=event: payment_events.handle_event(event), retries, i)
                        for event in mine]
             outcomes[i] = next((a for a in answers if isinstance(a, Exception)), answers)
 
@@ -529,7 +529,7 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
     assert refunds == sorted(ids)  # each payment given back once
     with race_app.app_context():
         for event in fake.events_of_type("charge.refunded"):
-            services.handle_event(event)
+            payment_events.handle_event(event)
         db.session.commit()
         assert [db.session.get(Pledge, pid).status for pid in ids] == [S.REFUNDED] * count
 
@@ -538,13 +538,13 @@ def test_the_office_cancelling_a_need_while_its_payments_arrive(race_app, fake_s
 
 def _paid_pledge(race_app, fake, amount: int, **kwargs):
     from marketplace.core.extensions import db
-    from marketplace.pledges import services
+    from marketplace.pledges import payment_events
 
     with race_app.app_context():
         need = open_need(**kwargs)
         pledge = card_pledge(need, patron(), amount)
         for event in fake.pay(pledge.checkout_session_id):
-            services.handle_event(event)
+            payment_events.handle_event(event)
         db.session.commit()
         return need.id, pledge.id, pledge.payment_intent_id
 
@@ -576,7 +576,7 @@ def test_two_partial_refunds_reported_at_once_are_both_counted_once(race_app, fa
     one committed, it must still move the need's money by the difference only."""
     from marketplace.core.extensions import db
     from marketplace.needs.models import Need
-    from marketplace.pledges import services
+    from marketplace.pledges import payment_events
     from marketplace.pledges.models import Pledge
 
     fake = fake_stripe
@@ -593,11 +593,11 @@ def test_two_partial_refunds_reported_at_once_are_both_counted_once(race_app, fa
         held.append(db.session.get(Pledge, pledge_id))
         assert held[0].amount_refunded == 0
 
-    refused = _interleaved(race_app, early, meanwhile=lambda: services.handle_event(first),
-                           late=lambda: services.handle_event(second))
+    refused = _interleaved(race_app, early, meanwhile=lambda: payment_events.handle_event(first),
+                           late=lambda: payment_events.handle_event(second))
     if refused:  # SQLite: Stripe retries the refused one
         with race_app.app_context():
-            services.handle_event(second)
+            payment_events.handle_event(second)
             db.session.commit()
     with race_app.app_context():
         need, pledge = db.session.get(Need, need_id), db.session.get(Pledge, pledge_id)
@@ -612,7 +612,7 @@ def test_a_refund_racing_the_need_cancel_refunds_only_what_is_left(race_app, fak
     from marketplace.core.extensions import db
     from marketplace.needs.lifecycle import NEED_LIFECYCLE
     from marketplace.needs.models import Need
-    from marketplace.pledges import services
+    from marketplace.pledges import payment_events
     from marketplace.pledges.models import Pledge, PledgeStatus as S
     from tests.factories import UserFactory
 
@@ -637,7 +637,7 @@ def test_a_refund_racing_the_need_cancel_refunds_only_what_is_left(race_app, fak
 
         NEED_LIFECYCLE.apply(held["need"], "cancel", actor=db.session.get(User, staff_id), reason="moved away")
 
-    refused = _interleaved(race_app, early, lambda: services.handle_event(partial), late)
+    refused = _interleaved(race_app, early, lambda: payment_events.handle_event(partial), late)
     if refused:  # SQLite: the office clicks again
         with race_app.app_context():
             from marketplace.accounts.models import User

@@ -19,6 +19,7 @@ from marketplace.needs.models import Category, NeedStatus
 from marketplace.pledges import services
 from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 from marketplace.pledges.services import PledgeRefused
+from marketplace.pledges.sweep import sweep
 from tests.factories import NeedItemFactory, UserFactory
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
     GOAL, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
@@ -432,10 +433,10 @@ def test_stripe_unreachable_cancels_the_pledge_and_says_so(db_session, app, monk
         monkeypatch.setitem(app.config, key, value)
     import stripe
 
-    from marketplace.pledges import payments
+    from marketplace.payments import gateway
 
     nobody = stripe.StripeClient("sk_test_fake", base_addresses={"api": "http://127.0.0.1:9"}, max_network_retries=0)
-    monkeypatch.setattr(payments, "_client", lambda: nobody)  # nothing listens there
+    monkeypatch.setattr(gateway, "_client", lambda: nobody)  # nothing listens there
     need, who = open_need(), patron()
     pledge = services.pledge_money(need, who, amount=120_000)
     db_session.commit()
@@ -495,7 +496,7 @@ def test_every_status_change_is_a_transition_of_the_state_machine_with_its_audit
         monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", card.api_key)
         services.change_pledge(transfer, "confirm_transfer", actor=staff_user)       # confirm_transfer
         db_session.commit()
-        services.sweep()                                                             # cancel (sweep)
+        sweep()                                                                      # cancel (sweep)
         NEED_LIFECYCLE.apply(need, "cancel", actor=staff_user, reason="moved")        # refund, redirect
         db_session.commit()
         for event_ in card.events_of_type("charge.refunded"):                       # refunded (webhook)

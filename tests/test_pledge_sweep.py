@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from marketplace.core.dbtypes import utcnow
-from marketplace.pledges import payments, services
+from marketplace.payments import gateway
+from marketplace.pledges import services
+from marketplace.pledges.sweep import sweep as sweep_pledges
 from marketplace.pledges.models import PledgeStatus as S
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
     audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
@@ -23,7 +25,7 @@ def later(minutes: int = 36):
 
 
 def sweep(db_session, now=None) -> dict[str, int]:
-    counts = services.sweep(now=now)
+    counts = sweep_pledges(now=now)
     db_session.commit()
     return counts
 
@@ -114,17 +116,17 @@ def test_a_refund_stripe_did_not_take_is_retried_under_the_same_key(db_session, 
 
     need, who = open_need(household__office=office), patron()
     pledge = paid_card_pledge(client, card, need, who, 400_000)
-    working = payments.refund
+    working = gateway.refund
 
     def unreachable(**kwargs):
-        raise payments.PaymentError("Stripe is down")
+        raise gateway.PaymentError("Stripe is down")
 
-    monkeypatch.setattr(payments, "refund", unreachable)
+    monkeypatch.setattr(gateway, "refund", unreachable)
     NEED_LIFECYCLE.apply(need, "cancel", actor=staff_user, reason="the family moved")
     db_session.commit()
     assert pledge.status is S.REFUND_PENDING and card.refunds == {}
 
-    monkeypatch.setattr(payments, "refund", working)
+    monkeypatch.setattr(gateway, "refund", working)
     assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}
     assert len(card.refunds) == 1
     calls = requests_to(card, "/v1/refunds", 1)
@@ -173,17 +175,17 @@ def test_the_sweep_retries_the_refund_of_redirected_money_too(db_session, client
     NEED_LIFECYCLE.apply(source, "cancel", actor=staff_user, reason="moved")
     db_session.commit()
     successor = db_session.scalar(select(Pledge).where(Pledge.redirected_from_id == pledge.id))
-    working = payments.refund
+    working = gateway.refund
 
     def unreachable(**kwargs):
-        raise payments.PaymentError("Stripe is down")
+        raise gateway.PaymentError("Stripe is down")
 
-    monkeypatch.setattr(payments, "refund", unreachable)
+    monkeypatch.setattr(gateway, "refund", unreachable)
     NEED_LIFECYCLE.apply(target, "cancel", actor=staff_user, reason="duplicate")
     db_session.commit()
     assert successor.status is S.REFUND_PENDING and card.refunds == {}
 
-    monkeypatch.setattr(payments, "refund", working)
+    monkeypatch.setattr(gateway, "refund", working)
     assert sweep(db_session) == {**NOTHING, "refunds_retried": 1}
     [refund] = card.refunds.values()
     assert (refund["payment_intent"], refund["amount"]) == (pledge.payment_intent_id, 300_000)
@@ -195,19 +197,19 @@ def test_stripe_failing_on_one_checkout_does_not_stop_the_sweep(db_session, card
     for pledge in (first, second):
         pledge.checkout_expires_at = utcnow() - timedelta(minutes=6)
     db_session.commit()
-    working = payments.expire_checkout
+    working = gateway.expire_checkout
 
     def flaky(session_id):
         if session_id == first.checkout_session_id:
-            raise payments.PaymentError("Stripe is down for this one")
+            raise gateway.PaymentError("Stripe is down for this one")
         return working(session_id)
 
-    monkeypatch.setattr(payments, "expire_checkout", flaky)
+    monkeypatch.setattr(gateway, "expire_checkout", flaky)
     assert sweep(db_session) == {**NOTHING, "released": 1}
     db_session.refresh(first)
     db_session.refresh(second)
     assert (first.status, second.status) == (S.PENDING, S.CANCELLED)  # the first waits for the next run
-    monkeypatch.setattr(payments, "expire_checkout", working)
+    monkeypatch.setattr(gateway, "expire_checkout", working)
     assert sweep(db_session) == {**NOTHING, "released": 1}
     db_session.refresh(first)
     assert first.status is S.CANCELLED

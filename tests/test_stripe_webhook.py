@@ -12,7 +12,7 @@ import pytest
 import stripe
 from sqlalchemy import select
 
-from marketplace.pledges import services
+from marketplace.pledges import payment_events, services
 from marketplace.pledges.models import PaymentEvent, PledgeStatus as S
 from tests.test_pledge_support import (  # noqa: F401  (fixtures)
     WEBHOOK, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications,
@@ -343,10 +343,10 @@ def test_the_event_row_is_written_in_the_same_transaction_as_its_effect(db_sessi
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away mid-request")
 
-    working = services._tell
-    monkeypatch.setattr(services, "_tell", broken)
+    working = payment_events.tell
+    monkeypatch.setattr(payment_events, "tell", broken)
     assert post_event(client, card, completed).status_code == 500
     assert rows() == before
-    monkeypatch.setattr(services, "_tell", working)
+    monkeypatch.setattr(payment_events, "tell", working)
     assert post_event(client, card, completed).get_json()["outcome"] == "paid"
     assert audits(pledge.id, "pledge.pay") == ["pledge.pay"]

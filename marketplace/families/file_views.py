@@ -7,7 +7,6 @@ import unicodedata
 from flask import abort, current_app, send_file
 from flask_login import current_user, login_required
 
-import marketplace.files.policies  # noqa: F401  (registers the outcome photo's rule)
 from marketplace.core.authz import authorize, can
 from marketplace.core.extensions import db
 from marketplace.families.models import Household

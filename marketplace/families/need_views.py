@@ -75,14 +75,12 @@ def render_need(need: Need, status: int = 200, **forms):
     forms.setdefault("answer_form", AnswerForm())
     forms.setdefault("cancel_form", CancelForm())
     forms.setdefault("evidence_form", EvidenceForm(max_mb=max_upload_mb()))
-    from marketplace.pledges.staff_views import goods_pledged_to  # the goods patrons promised, to confirm
-
     available = {t.name: t for t in NEED_LIFECYCLE.available(current_user, need)}
     return render_template(
         "families/need_detail.html", need=need, household=need.household, available=available,
         files=need_files(need), confirm_form=ConfirmForm(), can_edit=need.status in EDIT_STATES,
         can_add_evidence=need.status in EVIDENCE_STATES, category_label=CATEGORY_LABELS.get,
-        urgency_label=URGENCY_CHOICE_LABELS.get, **goods_pledged_to(need), **forms,
+        urgency_label=URGENCY_CHOICE_LABELS.get, **forms,
     ), status
 
 

@@ -8,12 +8,12 @@ from marketplace.core.extensions import db
 from marketplace.families.services import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus
+from marketplace.pledges.services import change_pledge
+from marketplace.pledges.settlement import settle_closed_need, settle_unpaid_of_fulfilled_need
 
 
 @NEED_LIFECYCLE.signal.connect
 def settle_pledges_of_need(need, *, transition, actor, reason, before) -> None:
-    from marketplace.pledges.services import change_pledge, settle_closed_need, settle_unpaid_of_fulfilled_need
-
     if transition.name in ("cancel", "expire"):
         # A cancel has the reason someone wrote; an expiry has none, and its notices say so in their own words.
         settle_closed_need(need, why=reason if transition.name == "cancel" else None)

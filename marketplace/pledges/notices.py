@@ -1,9 +1,11 @@
-"""What patrons are told when their pledge changes."""
+"""What patrons are told when their pledge changes: the messages, and the two ways of sending them."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.notifications import register_message
+from marketplace.core.money import format_money
+from marketplace.notifications import notify, register_message
+from marketplace.pledges.models import Pledge
 
 register_message("pledge.paid", _l("Thank you: your payment arrived"),
                  _l("Your payment of %(amount)s for “%(title)s” arrived. Your receipt number is %(receipt)s."))
@@ -37,3 +39,36 @@ register_message("pledge.lapsed", _l("Your pledge lapsed"),
                     "free for others again. You are welcome to pledge again."))
 register_message("pledge.delivered", _l("Your goods arrived"),
                  _l("The goods you pledged for “%(title)s” were received. Thank you!"))
+
+
+def _link(pledge: Pledge, kind: str) -> str:
+    return f"/pledges/{pledge.id}/receipt" if kind == "pledge.paid" else f"/pledges/{pledge.id}"
+
+
+def tell(pledge: Pledge, kind: str) -> None:
+    """Tell the patron what the site did to their pledge (a payment, a refund, a closed need): in the app,
+    and by e-mail after the commit. The reasons logged for these are the site's, so none is shown."""
+    if pledge.patron is None:
+        return
+    if pledge.is_money:
+        what = format_money(pledge.amount)
+    else:
+        what = f"{pledge.quantity} × {pledge.item.name if pledge.item else ''}"
+    params = {"amount": what, "title": pledge.need.title,
+              "receipt": pledge.receipt_number or "", "reason": ""}
+    notify(pledge.patron, kind, params=params, link=_link(pledge, kind))
+
+
+def tell_patron(pledge: Pledge, kind: str) -> bool:
+    """Tell the patron what the office or the family did (in the app, and by e-mail after the commit), with
+    the reason staff wrote; False when the account is gone."""
+    if pledge.patron is None:
+        return False
+    if pledge.is_money:
+        what = format_money(pledge.amount)
+    else:  # the notices say "your pledge of %(amount)s": for goods, how many of what
+        what = f"{pledge.quantity} × {pledge.item.name}" if pledge.item else str(pledge.quantity)
+    params = {"amount": what, "title": pledge.need.title, "receipt": pledge.receipt_number or "",
+              "reason": pledge.status_reason or ""}
+    notify(pledge.patron, kind, params=params, link=_link(pledge, kind))
+    return True

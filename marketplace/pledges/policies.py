@@ -1,9 +1,14 @@
-"""Who may pledge, see pledges, and act on them."""
+"""Who may pledge, see pledges, and act on them; and who, having given, may see a need's proof of delivery."""
 from __future__ import annotations
 
-from marketplace.core.roles import Role
+from sqlalchemy import select
+
 from marketplace.core.authz import policy
-from marketplace.core.roles import has_role, is_admin, is_authenticated, works_for
+from marketplace.core.extensions import db
+from marketplace.core.roles import Role, has_role, is_admin, is_authenticated, works_for
+from marketplace.needs.models import Need
+from marketplace.pledges.models import Pledge
+from marketplace.pledges.queries import reached_need
 
 
 @policy("pledge.create")
@@ -45,3 +50,18 @@ def signed_by_provider(_user, event) -> bool:
 @policy("patron.profile")
 def can_keep_patron_profile(user, _obj=None) -> bool:
     return has_role(user, Role.PATRON) or is_admin(user)
+
+
+@policy("file.read_outcome")
+def can_read_outcome_photo(user, stored) -> bool:
+    """A need's proof of delivery, and only that file of it, for the patrons whose gift reached the need:
+    money paid (spent on it, or moved on to a similar request after it was paid) or goods received. A
+    pledge still open, cancelled or given back does not open it; evidence never does."""
+    if stored is None or stored.need_id is None or not is_authenticated(user):
+        return False
+    need = db.session.get(Need, stored.need_id)
+    if need is None or need.outcome_photo_id != stored.id:
+        return False
+    return db.session.scalar(
+        select(Pledge.id).where(Pledge.need_id == need.id, Pledge.patron_id == user.id, reached_need()).limit(1)
+    ) is not None

@@ -1,18 +1,24 @@
-"""Read helpers for the patron's pages: their pledges, their totals, proof of delivery, the CSV export."""
+"""Read helpers: the patron's pledges, totals, proof of delivery and CSV export; the staff's work queues;
+the goods a family sees promised to its request."""
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.core.extensions import db
+from marketplace.core.money import tenge_number
+from marketplace.core.scopes import office_scope
 from marketplace.families.models import Household
 from marketplace.needs.models import Need, NeedStatus
+from marketplace.offices.models import Office
 from marketplace.pledges.forms import kind_label, pledge_status_label
-from marketplace.pledges.models import PatronProfile, Pledge, PledgeKind, PledgeStatus as S
+from marketplace.pledges.labels import labels_context, patron_shown
+from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
+from marketplace.pledges.models import PatronProfile, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
 
 # Money the patron has given and that is still given (a redirected pledge lives on as its successor).
 GIVEN = (S.PAID, S.DELIVERED)
@@ -31,7 +37,7 @@ def pledges_of(user) -> Select:
             .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
 
 
-def _supported():
+def reached_need():
     """Pledges that did reach their need: money paid (or moved on), goods received."""
     return or_(and_(Pledge.kind == PledgeKind.MONEY, Pledge.status.in_((*GIVEN, S.REDIRECTED))),
                and_(Pledge.kind == PledgeKind.GOODS, Pledge.status == S.DELIVERED))
@@ -61,7 +67,7 @@ def totals_of(user) -> Totals:
 
 def delivered_needs(user, limit: int = 20) -> list[Need]:
     """Needs the user helped that the office has marked met, newest first: their outcome is the proof."""
-    supported = select(Pledge.need_id).where(Pledge.patron_id == user.id, _supported())
+    supported = select(Pledge.need_id).where(Pledge.patron_id == user.id, reached_need())
     return list(db.session.scalars(
         select(Need).where(Need.id.in_(supported), Need.status.in_((NeedStatus.FULFILLED, NeedStatus.CLOSED)))
         .order_by(Need.closed_at.desc().nulls_last(), Need.id.desc()).limit(limit)))
@@ -76,6 +82,11 @@ def supporters_count(need: Need) -> int:
 def successor_of(pledge: Pledge) -> Pledge | None:
     """Where a redirected pledge's money went."""
     return db.session.scalar(select(Pledge).where(Pledge.redirected_from_id == pledge.id))
+
+
+def all_pledges_of(user) -> list[Pledge]:
+    """Every pledge of the user, newest first (for the CSV export)."""
+    return list(db.session.scalars(pledges_of(user)))
 
 
 def home_point_of(user) -> PatronProfile | None:
@@ -97,14 +108,6 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def tenge(minor_units: int | None) -> str:
-    """Tiyn as a plain number of tenge for a spreadsheet: 500000 → 5000, 12345 → 123.45."""
-    if minor_units is None:
-        return ""
-    major, cents = divmod(minor_units, 100)
-    return f"{major}" if not cents else f"{major}.{cents:02d}"
-
-
 def pledges_csv(pledges, header: list[str]) -> str:
     """The user's pledges as CSV text with a BOM (so spreadsheet programs read the Cyrillic right)."""
     buffer = io.StringIO()
@@ -113,7 +116,81 @@ def pledges_csv(pledges, header: list[str]) -> str:
     for p in pledges:
         writer.writerow([safe_cell(cell) for cell in (
             p.id, p.created_at.date().isoformat(), p.need.title, kind_label(p),
-            tenge(p.amount),
+            tenge_number(p.amount),
             p.item.name if p.item is not None else "", p.quantity if p.quantity is not None else "",
             pledge_status_label(p), receipt_number_of(p) or "")])
     return "\ufeff" + buffer.getvalue()
+
+
+# --- the staff's list ------------------------------------------------------------------------------
+
+def work_queues() -> dict:
+    """The pledges waiting for a staff member's hand; "recent" is everything else."""
+    return {
+        "transfers": and_(Pledge.kind == PledgeKind.MONEY, Pledge.status == S.AWAITING_TRANSFER),
+        "goods": and_(Pledge.kind == PledgeKind.GOODS, Pledge.status == S.PENDING),
+        "refunds": and_(Pledge.status == S.REFUND_PENDING, Pledge.provider.is_not(None),
+                        Pledge.provider == PaymentProvider.OFFLINE),
+    }
+
+
+def tab_condition(tab: str):
+    queues = work_queues()
+    return queues[tab] if tab in queues else not_(or_(*queues.values()))
+
+
+def tab_order(tab: str):
+    if tab == "recent":
+        changed = func.coalesce(Pledge.closed_at, Pledge.delivered_at, Pledge.paid_at, Pledge.created_at)
+        return (changed.desc(), Pledge.id.desc())
+    return (Pledge.created_at, Pledge.id)  # the longest waiting first
+
+
+def _staff_scope(user, stmt: Select, *, office_id: int | None, need_id: int | None) -> Select:
+    """`stmt` narrowed to what the user may see (core.scopes), then to one need or an admin's chosen office."""
+    stmt = office_scope(user, stmt, Pledge.office_id)
+    if need_id is not None:
+        return stmt.where(Pledge.need_id == need_id)
+    if office_id is not None:  # staff are already held to their office; this is an admin's choice of one
+        return stmt.where(Pledge.office_id == office_id)
+    return stmt  # an admin looking at every office
+
+
+def queue_counts(user, *, office_id: int | None, need_id: int | None) -> dict[str, int]:
+    """How many pledges wait in each work queue of the staff's list."""
+    counted = _staff_scope(user, select(func.count(Pledge.id)), office_id=office_id, need_id=need_id)
+    return {name: db.session.scalar(counted.where(condition)) or 0 for name, condition in work_queues().items()}
+
+
+def staff_tab(user, tab: str, *, office_id: int | None, need_id: int | None) -> Select:
+    """The pledges of one tab of the staff's list, in its order."""
+    return (_staff_scope(user, select(Pledge), office_id=office_id, need_id=need_id)
+            .where(tab_condition(tab))
+            # The household too: whether the family may confirm goods is part of each row's buttons.
+            .options(joinedload(Pledge.need).joinedload(Need.household), joinedload(Pledge.patron),
+                     joinedload(Pledge.item))
+            .order_by(*tab_order(tab)))
+
+
+def office_names(ids) -> dict[int, str]:
+    """The names of these offices, by id (for a list of every office's pledges)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Office.id, Office.name).where(Office.id.in_(ids))).all())
+
+
+# --- the family's side -----------------------------------------------------------------------------
+
+def goods_pledged_to(need: Need, user) -> dict:
+    """For the family's page of its need: the goods promised or received (the patron by name only when
+    they did not ask to stay anonymous; never an e-mail or phone) and which of them `user` may mark
+    received. Money shows as totals only."""
+    if not need.items:
+        return {"goods_pledges": []}
+    pledges = db.session.scalars(
+        select(Pledge).where(Pledge.need_id == need.id, Pledge.kind == PledgeKind.GOODS,
+                             Pledge.status.in_((S.PENDING, S.DELIVERED)))
+        .options(joinedload(Pledge.patron), joinedload(Pledge.item)).order_by(Pledge.created_at, Pledge.id)
+    ).all()
+    receivable = {p.id for p in pledges if PLEDGE_LIFECYCLE.can(user, p, "deliver")}
+    return {"goods_pledges": pledges, "receivable": receivable, "patron_shown": patron_shown, **labels_context()}

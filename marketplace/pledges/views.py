@@ -10,29 +10,27 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import geo
-
-from marketplace.core import audit
 from marketplace.core.authz import authorize, can
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.money import format_money
 from marketplace.core.lifecycle import IllegalTransition
+from marketplace.core.money import format_money, to_minor
+from marketplace.core.requests_guard import page_number
+from marketplace.core.urls import absolute
 from marketplace.needs import catalogue
 from marketplace.needs.catalogue import RADIUS_CHOICES_KM
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import OPEN_STATES, Need
 from marketplace.needs.services import is_public
-from marketplace.pledges import payments, queries, services
+from marketplace.payments import gateway
+from marketplace.pledges import queries, services
 from marketplace.pledges.forms import (
     DELIVERY_LABELS, ActionForm, GoodsPledgeForm, HomePointForm, MoneyPledgeForm, pledge_status_label,
 )
 from marketplace.pledges.models import GoodsDelivery, PatronProfile, PaymentProvider, Pledge, PledgeStatus as S
 from marketplace.pledges.services import PledgeRefused
-from marketplace.core.requests_guard import page_number
-from marketplace.core.urls import absolute
 
 bp = Blueprint("pledges", __name__)
 
-OPEN = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)
 # A refusal because the need is taken or closed is a conflict; anything else was bad input.
 CONFLICTS = frozenset({"over_goal", "fully_covered", "need_closed"})
 CANCELLABLE = (S.PENDING, S.AWAITING_TRANSFER)
@@ -40,8 +38,11 @@ CANCELLABLE = (S.PENDING, S.AWAITING_TRANSFER)
 
 @bp.app_context_processor
 def pledge_context() -> dict:
+    """Template globals: a pledge's state and a need's patrons for every page, and the goods promised to a
+    family's request for its own page (which so needs nothing of pledges imported)."""
     return {"pledge_status_label": pledge_status_label, "pledge_supporters": queries.supporters_count,
-            "delivery_labels": DELIVERY_LABELS}
+            "delivery_labels": DELIVERY_LABELS,
+            "goods_pledged_to": lambda need: queries.goods_pledged_to(need, current_user)}
 
 
 def _refusal_status(refused: PledgeRefused) -> int:
@@ -58,7 +59,7 @@ def open_need_or_404(need_id: int) -> Need:
     need = catalogue.public_need(need_id)
     if need is None:
         abort(404)
-    if need.status not in OPEN:
+    if need.status not in OPEN_STATES:
         abort(409, _("This request no longer takes pledges."))
     return need
 
@@ -74,7 +75,7 @@ def render_pledge_form(need: Need, money_form: MoneyPledgeForm | None = None,
     goods_form.quantity.description = _("At most what is still missing of the chosen item.")
     return render_template(
         "pledges/new.html", need=need, money_form=money_form, goods_form=goods_form,
-        card=payments.card_payments_enabled(), open_items=[item for item in need.items if item.missing > 0],
+        card=gateway.card_payments_enabled(), open_items=[item for item in need.items if item.missing > 0],
         transfer_days=current_app.config["PLEDGE_TRANSFER_DAYS"],
     ), status
 
@@ -101,7 +102,7 @@ def _pledge_money(need: Need):
     form = MoneyPledgeForm()
     if not form.validate():
         return render_pledge_form(need, money_form=form, status=400)
-    amount = form.amount.data * 100  # the service refuses more than the goal before any arithmetic
+    amount = to_minor(form.amount.data)  # the service refuses more than the goal before any arithmetic
     already = services.pledge_from_form(current_user, form.form_token())
     if already is not None:
         return _already_made(already)
@@ -203,19 +204,6 @@ def pledge_detail(pledge_id: int):
     return render_pledge(viewable_pledge_or_404(pledge_id))
 
 
-def _checkout_closed(pledge: Pledge) -> bool:
-    """Close the pledge's card checkout before the pledge is withdrawn; False if it was paid meanwhile.
-    When Stripe cannot be asked, go ahead: a payment reported later for a cancelled pledge is refunded."""
-    try:
-        if payments.expire_checkout(pledge.checkout_session_id) is not None:
-            return True
-        session = payments.retrieve_checkout(pledge.checkout_session_id)
-    except payments.PaymentError:
-        current_app.logger.warning("could not close the checkout of pledge %s before cancelling it", pledge.id)
-        return True
-    return session.get("status") != "complete"
-
-
 @bp.route("/pledges/<int:pledge_id>/cancel", methods=["POST"], endpoint="cancel")
 @login_required
 def cancel_pledge(pledge_id: int):
@@ -224,14 +212,13 @@ def cancel_pledge(pledge_id: int):
     authorize("pledge.cancel", pledge)
     if not ActionForm().validate():
         abort(400)
-    if pledge.status is S.PENDING and pledge.checkout_session_id and not _checkout_closed(pledge):
-        flash(_("Your card payment has just gone through and is being confirmed, so the pledge can no longer be "
-                "cancelled."), "warning")
-        return redirect(url_for(".detail", pledge_id=pledge.id), code=303)
     own = pledge.patron_id == current_user.id
     try:
-        services.change_pledge(pledge, "cancel", actor=current_user,
-                               reason="withdrawn by the patron" if own else "cancelled by the office")
+        services.withdraw_pledge(pledge, actor=current_user,
+                                 reason="withdrawn by the patron" if own else "cancelled by the office")
+    except PledgeRefused as refused:  # the card payment went through meanwhile
+        flash(refused.message, "warning")
+        return redirect(url_for(".detail", pledge_id=pledge.id), code=303)
     except IllegalTransition as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -280,7 +267,7 @@ def patron_dashboard():
 @login_required
 def pledges_csv():
     authorize("patron.profile")
-    pledges = db.session.scalars(queries.pledges_of(current_user)).all()
+    pledges = queries.all_pledges_of(current_user)
     header = [_("Pledge number"), _("Date"), _("Request"), _("Kind"), _("Amount (tenge)"), _("Goods"),
               _("Quantity"), _("Status"), _("Receipt number")]
     return Response(queries.pledges_csv(pledges, header), mimetype="text/csv; charset=utf-8",
@@ -310,19 +297,8 @@ def patron_profile():
         form.place.errors.append(_("We could not find “%(place)s”. Check the spelling or type the nearest town.",
                                    place=form.place.data.strip()))
         return render_profile(home, form, 400)
-    if home is None:
-        home = PatronProfile(user_id=current_user.id)
-        db.session.add(home)
-    new = {"place": form.place.data.strip(), "latitude": place.latitude, "longitude": place.longitude,
-           "radius_km": float(form.radius_km.data)}
-    changed = [name for name, value in new.items() if getattr(home, name) != value]
-    for name in changed:
-        setattr(home, name, new[name])
-    if changed:
-        db.session.flush()
-        # The names of the changed fields only: the place itself stays out of the log.
-        audit.record("patron.profile_save", home, actor=current_user, object_type="patron_profile",
-                     reason="changed: " + ", ".join(changed))
+    changed = services.save_home_point(current_user, home, place=form.place.data.strip(), latitude=place.latitude,
+                                       longitude=place.longitude, radius_km=float(form.radius_km.data))
     db.session.commit()
     flash(_("Saved.") if changed else _("Nothing has changed."), "success")
     return redirect(url_for(".profile"), code=303)
