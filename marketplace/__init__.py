@@ -148,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.families.notices  # noqa: F401  (tells families about their household)
     import marketplace.families.views  # noqa: F401  (the family's household pages)
     import marketplace.families.file_views  # noqa: F401  (a stored file, on the files blueprint)
-    import marketplace.families.need_views  # noqa: F401  (the family's requests, on the families blueprint)
+    import marketplace.needs.family_views  # noqa: F401  (the family's requests, on the families blueprint)
     import marketplace.needs.views  # noqa: F401  (the catalogue and a need's page)
     import marketplace.moderation.views  # noqa: F401  (the queue and flags)
     import marketplace.moderation.flag_views  # noqa: F401  (flags raised from a need's page, on the needs blueprint)

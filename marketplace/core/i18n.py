@@ -1,14 +1,16 @@
 """Languages: choose the locale per request and format dates, numbers and money for it."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
 
 from marketplace.core.money import format_money
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from marketplace.core.dbtypes import utcnow
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
@@ -24,6 +26,16 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def waited_for(since: datetime | None) -> str:
+    """How long something has waited, in words ("3 days")."""
+    if since is None:
+        return ""
+    waited = utcnow() - since
+    if waited < timedelta(minutes=1):
+        return _("less than a minute")
+    return format_timedelta(waited, granularity="minute", threshold=1)
 
 
 def distance(km: float | None) -> str:

@@ -18,7 +18,6 @@ from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.signals import office_changed
-from marketplace.needs.signals import needs_transferred  # noqa: F401  TEMPORARY until the listeners import it from needs
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.geo.names import normalise
 from marketplace.offices.models import Office

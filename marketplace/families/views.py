@@ -1,6 +1,6 @@
 """The family's own pages: its household, consent and evidence.
 
-The family's requests for help are in `need_views.py`, its data (download, erasure) in `privacy/views.py`,
+The family's requests for help are in `needs/family_views.py`, its data (download, erasure) in `privacy/views.py`,
 both on the same blueprint.
 """
 from __future__ import annotations

@@ -4,10 +4,8 @@ The decision screens for one household or one need live in `review_views.py`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from marketplace.accounts.models import User
 from marketplace.core.authz import authorize, can
 from marketplace.core.dbtypes import utcnow
+from marketplace.core.i18n import waited_for
 from marketplace.core.extensions import db
 from marketplace.core.requests_guard import page_number
 from marketplace.core.lifecycle import ReasonRequired
@@ -36,17 +35,7 @@ from marketplace.families.services import household_of, read_personal
 
 @bp.context_processor
 def moderation_context() -> dict:
-    return {**labels_context(), "age": age, "this_year": utcnow().year}
-
-
-def age(since: datetime | None) -> str:
-    """How long something has waited, in words ("3 days")."""
-    if since is None:
-        return ""
-    waited = utcnow() - since
-    if waited < timedelta(minutes=1):
-        return _("less than a minute")
-    return format_timedelta(waited, granularity="minute", threshold=1)
+    return {**labels_context(), "age": waited_for, "this_year": utcnow().year}
 
 
 # --- which office a list is about ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition
+from marketplace.needs.family_views import render_need
 from marketplace.pledges import services
 from marketplace.pledges.labels import status_label
 from marketplace.pledges.models import Pledge
@@ -35,11 +36,7 @@ def family_received(pledge_id: int):
         flash(_("This was already recorded: the pledge is “%(state)s”.", state=status_label(pledge)), "error")
         if need.household.user_id != current_user.id:
             abort(409)
-        # Breaks no circle any more (the family's page no longer imports pledges), but is a view of another
-        # domain: the next commit answers with a redirect to that page instead.
-        from marketplace.families.need_views import render_need
-
-        return render_need(need, status=409)
+        return render_need(need, status=409)  # the family's own page of the request, with the message
     tell_patron(pledge, "pledge.delivered")
     db.session.commit()
     flash(_("Thank you. The patron has been told that it arrived."), "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from marketplace.core.extensions import db
-from marketplace.families.services import needs_transferred
+from marketplace.needs.signals import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.pledges.models import Pledge, PledgeKind, PledgeStatus
 from marketplace.pledges.services import change_pledge

@@ -18,7 +18,7 @@ from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.core.requests_guard import bounded_id
 from marketplace.core.roles import is_admin
 from marketplace.core.scopes import staff_office_id
-from marketplace.moderation.views import age
+from marketplace.core.i18n import waited_for
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
@@ -102,7 +102,7 @@ def render_list(status: int = 200):
         "pledges/staff_list.html", form=form, office=office, need=need, tab=tab, tabs=TABS, counts=counts,
         page=page, show_office=show_office, office_names=office_names, filters=filters,
         actions={p.id: staff_actions(p) for p in page.items}, action_labels=ACTION_LABELS,
-        reason_actions=REASON_ACTIONS, age=age, **labels_context(),
+        reason_actions=REASON_ACTIONS, age=waited_for, **labels_context(),
     ), status
 
 

@@ -1,4 +1,5 @@
-"""The family's requests for help: the list, a new request, one request with its conversation and actions."""
+"""The family's requests for help: the list, a new request, one request with its conversation and actions.
+On the families blueprint, so the addresses stay under /family/."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,13 +12,12 @@ from sqlalchemy.orm import selectinload
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.needs.labels import CATEGORY_LABELS
-from marketplace.families.forms import (
-    URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, ConfirmForm, EvidenceForm, NeedForm,
-)
+from marketplace.families.forms import ConfirmForm, EvidenceForm
 from marketplace.families.services import household_of
 from marketplace.families.views import bp, max_upload_mb, store_files
 from marketplace.files import RejectedFile
 from marketplace.files.models import StoredFile
+from marketplace.needs.forms import URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, NeedForm
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 from marketplace.needs.services import (
