@@ -1,5 +1,4 @@
-"""Volunteering: a volunteer's profile (skills, area, availability, vetting), claims on needs' slots,
-and personal API tokens for the volunteers' phone app."""
+"""Volunteering: a volunteer's profile (skills, area, availability, vetting) and claims on needs' slots."""
 from __future__ import annotations
 
 import enum
@@ -137,17 +136,3 @@ class Claim(db.Model):
         Index("ix_claims_status_activity", "status", "last_activity_at"),
     )
 
-
-class ApiToken(db.Model):
-    """A personal token for the phone app; only its hash is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))  # shown in the list so the owner can tell tokens apart
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
