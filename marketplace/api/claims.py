@@ -10,31 +10,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.core.roles import Role
 from marketplace.api.auth import require_login
 from marketplace.api.views import _json, bp
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need
-from marketplace.core.roles import has_role
 from marketplace.volunteering import services as volunteering
 from marketplace.volunteering.models import Claim
 
 MIN_HOURS, MAX_HOURS = 0.5, 24.0
 MAX_NOTE = 2000
 MY_CLAIMS_LIMIT = 200
-
-
-@policy("claim.act")
-def can_act_on_claim(user, claim: Claim | None) -> bool:
-    """A volunteer acts on their own claims only; the lifecycle then says which move is allowed now."""
-    return claim is not None and has_role(user, Role.VOLUNTEER) and claim.volunteer_id == user.id
-
-
-@policy("claim.list_own")
-def can_list_own_claims(user, _obj=None) -> bool:
-    return has_role(user, Role.VOLUNTEER)
 
 
 def claim_json(claim: Claim) -> dict:

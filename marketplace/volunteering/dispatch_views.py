@@ -11,12 +11,12 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import geo
 from marketplace.accounts.models import AccountStatus, User
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.needs.models import Need
 from marketplace.needs.services import open_needs
 from marketplace.offices.models import Office
-from marketplace.core.roles import is_admin, works_for
+from marketplace.core.roles import is_admin
 from marketplace.core.requests_guard import bounded_id
 from marketplace.volunteering import services
 from marketplace.volunteering.dispatch import Slot, Volunteer, plan_dispatch
@@ -26,11 +26,6 @@ from marketplace.volunteering.staff_views import ReasonForm, bp
 
 # Volunteers are looked for this far around the office (their own radius decides the rest).
 DISPATCH_AREA_KM = 150.0
-
-
-@policy("dispatch.plan")
-def can_plan_dispatch(user, office) -> bool:
-    return office is not None and works_for(user, office.id)
 
 
 def _office() -> Office:

@@ -7,13 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from marketplace.core.roles import Role
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.families.models import Household
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
-from marketplace.core.roles import has_role
 from marketplace.volunteering import services
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.models import Claim, ClaimStatus
@@ -23,16 +21,6 @@ bp = Blueprint("family_tasks", __name__, url_prefix="/family/tasks")
 
 FAMILY_TRANSITIONS = ("confirm", "not_done")
 SHOWN = (ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE, ClaimStatus.CONFIRMED)
-
-
-@policy("family_tasks.view")
-def can_view_family_tasks(user, _obj) -> bool:
-    return has_role(user, Role.FAMILY)
-
-
-@policy("family_tasks.decide")
-def can_decide_on_claim(user, claim) -> bool:
-    return claim is not None and has_role(user, Role.FAMILY) and claim.need.household.user_id == user.id
 
 
 @bp.route("/")

@@ -12,11 +12,10 @@ from wtforms.validators import Length, Optional
 
 from marketplace.core import audit
 from marketplace.accounts.models import User
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
-from marketplace.core.roles import works_for
 from marketplace.volunteering import services
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.matching import required_skills, suggest_volunteers
@@ -33,12 +32,6 @@ def claim_labels() -> dict:
     return {"claim_status_labels": CLAIM_STATUS_LABELS}
 
 STAFF_TRANSITIONS = ("revoke", "confirm", "not_done")
-
-
-@policy("claim.manage")
-def can_manage_claims(user, need) -> bool:
-    """Staff of the need's office (and admins) see its volunteers, invite, confirm and revoke."""
-    return need is not None and works_for(user, need.office_id)
 
 
 class ReasonForm(FlaskForm):

@@ -10,24 +10,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.core import audit
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.offices.models import Office
 from marketplace.core.requests_guard import bounded_id
-from marketplace.core.roles import is_admin, works_for
+from marketplace.core.roles import is_admin
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.volunteering.lifecycle import VETTING_LIFECYCLE
 from marketplace.volunteering.models import VettingStatus, VolunteerProfile
 from marketplace.volunteering.staff_views import ReasonForm, bp
 
 VETTING_DECISIONS = ("vet", "refuse")
-
-
-@policy("volunteer.vet")
-def can_vet(user, profile) -> bool:
-    """Staff of the office the volunteer asked (and admins)."""
-    return profile is not None and works_for(user, profile.vetting_office_id)
 
 
 @bp.route("/volunteers")

@@ -10,15 +10,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace import geo
-from marketplace.core.roles import Role
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.families.services import nearest_office
 from marketplace.files import RejectedFile, store_upload
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
-from marketplace.core.roles import has_role
 from marketplace.volunteering import forms as vforms
 from marketplace.volunteering.forms import ActionForm, ProfileForm, ReportForm, VettingForm
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, VETTING_LIFECYCLE
@@ -37,11 +35,6 @@ bp = Blueprint("volunteering", __name__, url_prefix="/volunteer")
 VOLUNTEER_TRANSITIONS = ("accept", "start", "report_done", "release", "decline")
 
 
-@policy("volunteer.profile")
-def is_volunteer(user, _obj=None) -> bool:
-    return has_role(user, Role.VOLUNTEER)
-
-
 @bp.app_context_processor
 def volunteering_context() -> dict:
     return {"skill_names": lambda skills: ", ".join(vforms.skill_label(s) for s in skills),
@@ -49,8 +42,7 @@ def volunteering_context() -> dict:
 
 
 def own_claim_or_404(claim_id: int) -> Claim:
-    """The current user's claim; anybody else's is 404, never a hint that it exists.
-    ("claim.act" is registered by marketplace.api.claims, which the phone app's endpoints share.)"""
+    """The current user's claim; anybody else's is 404, never a hint that it exists."""
     claim = db.session.get(Claim, claim_id)
     if claim is None or claim.volunteer_id != current_user.id:
         abort(404)
