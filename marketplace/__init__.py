@@ -128,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per domain."""
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
-    from marketplace.api.views import bp as api_bp
+    from marketplace.api.blueprint import bp as api_bp
     from marketplace.families.views import bp as families_bp
     from marketplace.files.views import bp as files_bp
     from marketplace.main.views import bp as main_bp
@@ -147,7 +147,9 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
     import marketplace.moderation.policies  # noqa: F401  (registers the policies)
     import marketplace.accounts.token_views  # noqa: F401  (adds the API token pages to the accounts blueprint)
+    import marketplace.api.auth  # noqa: F401  (who calls the API: a token or the session, and its CSRF check)
     import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
+    import marketplace.api.views  # noqa: F401  (adds the catalogue and the OpenAPI document to the API blueprint)
     import marketplace.needs.policies  # noqa: F401  (registers the policies)
     import marketplace.volunteering.dispatch_views  # noqa: F401  (adds the dispatch plan to the staff pages)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)

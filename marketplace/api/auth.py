@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.tokens import user_for_token
-from marketplace.api.views import _json, bp
+from marketplace.api.blueprint import _json, bp
 from marketplace.core.authz import UNSAFE_METHODS
 from marketplace.core.extensions import csrf, login_manager
 
