@@ -27,6 +27,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_security(app)
     register_i18n_step(app)
+    register_policies(app)
+    register_listeners(app)
     register_blueprints(app)
     register_errorhandlers_step(app)
     register_cli(app)
@@ -124,11 +126,39 @@ def register_i18n_step(app: Flask) -> None:
     register_i18n(app)
 
 
+def register_policies(app: Flask) -> None:
+    """Every `policies.py` registers its actions with `@policy`; nothing else registers any."""
+    import marketplace.accounts.policies  # noqa: F401
+    import marketplace.core.audit.policies  # noqa: F401
+    import marketplace.families.policies  # noqa: F401
+    import marketplace.moderation.policies  # noqa: F401
+    import marketplace.needs.policies  # noqa: F401
+    import marketplace.notifications.policies  # noqa: F401
+    import marketplace.offices.policies  # noqa: F401
+    import marketplace.pledges.policies  # noqa: F401
+    import marketplace.volunteering.policies  # noqa: F401
+
+
+def register_listeners(app: Flask) -> None:
+    """How domains react to each other's changes (signals) and what people are told about them."""
+    import marketplace.families.notices  # noqa: F401  (a family hears of its household's verification)
+    import marketplace.moderation.listeners  # noqa: F401  (flags follow their family to a new office)
+    import marketplace.needs.listeners  # noqa: F401  (needs follow their household)
+    import marketplace.needs.notices  # noqa: F401  (a family hears of its requests' changes)
+    import marketplace.pledges.listeners  # noqa: F401  (a closed need settles its pledges)
+    import marketplace.pledges.notices  # noqa: F401  (patrons hear of their pledges)
+    import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
+    import marketplace.volunteering.notices  # noqa: F401  (volunteers and families hear of claims)
+
+
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per domain."""
+    """One blueprint per domain (a few more for separate audiences), and every module that adds routes to one.
+
+    A route that lives in another domain's package stays on its old blueprint, so that no address changes.
+    """
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
-    from marketplace.api.views import bp as api_bp
+    from marketplace.api.blueprint import bp as api_bp
     from marketplace.families.blueprint import bp as families_bp
     from marketplace.files.blueprint import bp as files_bp
     from marketplace.main.views import bp as main_bp
@@ -143,34 +173,22 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.volunteering.staff_views import bp as volunteering_staff_bp
     from marketplace.volunteering.views import bp as volunteering_bp
 
-    import marketplace.admin.offices_views  # noqa: F401  (adds the office pages to the admin blueprint)
-    import marketplace.needs.notices  # noqa: F401  (tells families about changes to their requests)
-    import marketplace.families.notices  # noqa: F401  (tells families about their household)
-    import marketplace.families.views  # noqa: F401  (the family's household pages)
-    import marketplace.families.file_views  # noqa: F401  (a stored file, on the files blueprint)
-    import marketplace.needs.family_views  # noqa: F401  (the family's requests, on the families blueprint)
-    import marketplace.needs.views  # noqa: F401  (the catalogue and a need's page)
-    import marketplace.moderation.views  # noqa: F401  (the queue and flags)
-    import marketplace.moderation.flag_views  # noqa: F401  (flags raised from a need's page, on the needs blueprint)
-    import marketplace.moderation.review_views  # noqa: F401  (the decision screens, on the moderation blueprint)
-    import marketplace.privacy.views  # noqa: F401  (a family's export and erasure, on the families and moderation blueprints)
-    import marketplace.needs.listeners  # noqa: F401  (needs follow their household)
-    import marketplace.moderation.listeners  # noqa: F401  (flags follow their family)
-    import marketplace.moderation.policies  # noqa: F401  (registers the policies)
-    import marketplace.accounts.token_views  # noqa: F401  (adds the API token pages to the accounts blueprint)
-    import marketplace.api.claims  # noqa: F401  (adds the claim endpoints to the API blueprint)
-    import marketplace.needs.policies  # noqa: F401  (registers the policies)
-    import marketplace.families.policies  # noqa: F401  (registers the policies)
-    import marketplace.notifications.policies  # noqa: F401  (registers the policies)
-    import marketplace.volunteering.dispatch_views  # noqa: F401  (adds the dispatch plan to the staff pages)
-    import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
-    import marketplace.volunteering.vetting_views  # noqa: F401  (adds vetting to the staff pages)
-    import marketplace.volunteering.notices  # noqa: F401  (tells volunteers and families about claims)
-    import marketplace.volunteering.policies  # noqa: F401  (registers the policies)
-    import marketplace.pledges.family_views  # noqa: F401  (adds the family's "we received it" to the staff blueprint)
-    import marketplace.pledges.listeners  # noqa: F401  (a closed need settles its pledges)
-    import marketplace.pledges.notices  # noqa: F401  (tells patrons about their pledges)
-    import marketplace.pledges.policies  # noqa: F401  (registers the policies)
+    import marketplace.accounts.token_views  # noqa: F401  (API tokens, on accounts)
+    import marketplace.admin.offices_views  # noqa: F401  (offices, on admin)
+    import marketplace.api.auth  # noqa: F401  (who calls the API: a token or the session, and its CSRF check)
+    import marketplace.api.claims  # noqa: F401  (a volunteer's claims, on the API)
+    import marketplace.api.views  # noqa: F401  (the catalogue and the OpenAPI document, on the API)
+    import marketplace.families.file_views  # noqa: F401  (a stored file, on files)
+    import marketplace.families.views  # noqa: F401  (the household, on families)
+    import marketplace.moderation.flag_views  # noqa: F401  (flags from a need's page, on needs)
+    import marketplace.moderation.review_views  # noqa: F401  (the decision screens, on moderation)
+    import marketplace.moderation.views  # noqa: F401  (the queue and flags, on moderation)
+    import marketplace.needs.family_views  # noqa: F401  (the family's requests, on families)
+    import marketplace.needs.views  # noqa: F401  (the catalogue and a need's page, on needs)
+    import marketplace.pledges.family_views  # noqa: F401  (goods the family received, on pledges_staff)
+    import marketplace.privacy.views  # noqa: F401  (a family's export and erasure, on families and moderation)
+    import marketplace.volunteering.dispatch_views  # noqa: F401  (the dispatch plan, on volunteering_staff)
+    import marketplace.volunteering.vetting_views  # noqa: F401  (vetting, on volunteering_staff)
 
     for bp in (main_bp, accounts_bp, offices_bp, admin_bp, families_bp, needs_bp, moderation_bp, files_bp,
                notifications_bp, api_bp, volunteering_bp, volunteering_staff_bp, family_tasks_bp, payments_bp,

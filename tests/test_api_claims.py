@@ -9,11 +9,12 @@ from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import func, select
 
 import marketplace.accounts.token_views  # noqa: F401  (the token pages, before the app registers the blueprint)
+from marketplace.accounts import tokens
 from marketplace.core.roles import Role
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.extensions import db
 from marketplace.needs.models import NeedStatus
-from marketplace.volunteering import services, tokens
+from marketplace.volunteering import services
 from marketplace.volunteering.models import Claim, ClaimStatus
 from tests.factories import NeedFactory, UserFactory
 from tests.test_claims import volunteer

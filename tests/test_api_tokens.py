@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 import marketplace.accounts.token_views  # noqa: F401  (the pages, before the app registers the blueprint)
 from marketplace.core.roles import Role
-from marketplace.accounts.models import AccountStatus
+from marketplace.accounts import tokens
+from marketplace.accounts.models import AccountStatus, ApiToken
 from marketplace.core.audit.models import AuditEntry
-from marketplace.volunteering import tokens
-from marketplace.volunteering.models import ApiToken
 from tests.conftest import login
 from tests.factories import UserFactory
 

@@ -181,7 +181,7 @@ def test_demo_volunteers_make_the_dispatch_plan_show_something(app, db_session, 
 
     from marketplace.demo.seed import seed_demo
     from marketplace.offices.models import Office
-    from marketplace.volunteering.dispatch_views import build_plan
+    from marketplace.volunteering.matching import build_plan
     from marketplace.volunteering.models import VolunteerProfile
 
     folder = app.config["UPLOAD_FOLDER"]

@@ -35,7 +35,7 @@ from marketplace.core.extensions import db
 from marketplace.core.roles import Role
 from marketplace.files.models import StoredFile
 from marketplace.notifications.models import Notification
-from marketplace.volunteering.models import ApiToken
+from marketplace.accounts.models import ApiToken
 from tests.factories import (
     BaseFactory, ClaimFactory, FlagFactory, HouseholdFactory, NeedFactory, OfficeFactory, PatronProfileFactory,
     PledgeFactory, UserFactory, VolunteerProfileFactory,

@@ -1,4 +1,4 @@
-"""Accounts: users of every role and their server-side sessions."""
+"""Accounts: users of every role, their server-side sessions and their personal API tokens."""
 from __future__ import annotations
 
 import enum
@@ -111,3 +111,18 @@ class UserSession(db.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiToken(db.Model):
+    """A personal token for the phone app; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in the list so the owner can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,8 +1,13 @@
 """Who may do what with accounts."""
 from __future__ import annotations
 
-from marketplace.core.roles import Role
+from typing import TYPE_CHECKING
+
 from marketplace.core.authz import policy
+from marketplace.core.roles import Role, has_role, is_authenticated
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import ApiToken
 
 
 def is_admin(user) -> bool:
@@ -48,3 +53,15 @@ def can_manage_account(user, account) -> bool:
 @policy("language.set")
 def can_set_language(_user, _obj) -> bool:
     return True
+
+
+@policy("api_token.manage_own")
+def can_manage_tokens(user, _obj=None) -> bool:
+    """Tokens exist for the volunteers' app, so only volunteers hold them."""
+    return has_role(user, Role.VOLUNTEER)
+
+
+@policy("api_token.revoke")
+def can_revoke_token(user, token: ApiToken | None) -> bool:
+    """Only the token's owner revokes it (a disabled account's tokens stop working anyway)."""
+    return is_authenticated(user) and token is not None and token.user_id == user.id

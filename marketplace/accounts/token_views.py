@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from marketplace.accounts import tokens
+from marketplace.accounts.models import ApiToken
 from marketplace.accounts.views import bp
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
-from marketplace.volunteering import tokens
-from marketplace.volunteering.models import ApiToken
 
 
 class TokenForm(FlaskForm):

@@ -11,10 +11,10 @@ from flask import Request, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.api.views import _json, bp
+from marketplace.accounts.tokens import user_for_token
+from marketplace.api.blueprint import _json, bp
 from marketplace.core.authz import UNSAFE_METHODS
 from marketplace.core.extensions import csrf, login_manager
-from marketplace.volunteering.tokens import user_for_token
 
 API_BLUEPRINT = bp.name
 

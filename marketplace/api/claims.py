@@ -3,38 +3,22 @@
 Authentication is the cookie session or a personal API token (marketplace.api.auth)."""
 from __future__ import annotations
 
-import math
-
 from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from marketplace.core.roles import Role
 from marketplace.api.auth import require_login
-from marketplace.api.views import _json, bp
-from marketplace.core.authz import authorize, policy
+from marketplace.api.blueprint import _bad_request, _error, _json, bp
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.needs.models import Need
-from marketplace.core.roles import has_role
 from marketplace.volunteering import services as volunteering
 from marketplace.volunteering.models import Claim
+from marketplace.volunteering.queries import claims_of
+from marketplace.volunteering.reports import ReportInvalid
 
-MIN_HOURS, MAX_HOURS = 0.5, 24.0
-MAX_NOTE = 2000
 MY_CLAIMS_LIMIT = 200
-
-
-@policy("claim.act")
-def can_act_on_claim(user, claim: Claim | None) -> bool:
-    """A volunteer acts on their own claims only; the lifecycle then says which move is allowed now."""
-    return claim is not None and has_role(user, Role.VOLUNTEER) and claim.volunteer_id == user.id
-
-
-@policy("claim.list_own")
-def can_list_own_claims(user, _obj=None) -> bool:
-    return has_role(user, Role.VOLUNTEER)
 
 
 def claim_json(claim: Claim) -> dict:
@@ -55,10 +39,6 @@ def my_claim_json(claim: Claim, contact: dict | None) -> dict:
     }
 
 
-def _error(status: int, title: str, detail: str, **extra):
-    return _json({"error": {"status": status, "title": title, "detail": detail, **extra}}, status, cache=False)
-
-
 def _own_claim(claim_id: int) -> Claim:
     """The caller's claim; any other claim is answered like one that does not exist."""
     claim = db.session.get(Claim, claim_id)
@@ -68,17 +48,10 @@ def _own_claim(claim_id: int) -> Claim:
     return claim
 
 
-def _change(claim: Claim, transition: str, *, reason: str | None = None, **fields):
-    """Apply a lifecycle transition (plus the report's fields) and commit; 409 when it is not allowed now."""
-    try:
-        volunteering.change_claim(claim, transition, actor=current_user, reason=reason)
-    except IllegalTransition as refused:
-        db.session.rollback()
-        return _error(409, _("This cannot be done right now"), str(refused), code="illegal_transition")
-    for name, value in fields.items():
-        setattr(claim, name, value)
-    db.session.commit()
-    return _json({"claim": claim_json(claim)}, cache=False)
+def _not_now(refused: IllegalTransition):
+    """409 for a move the claim's current state does not allow."""
+    db.session.rollback()
+    return _error(409, _("This cannot be done right now"), str(refused), code="illegal_transition")
 
 
 def _body() -> dict:
@@ -114,27 +87,12 @@ def release_claim(claim_id: int):
         return refusal
     claim = _own_claim(claim_id)
     reason = str(_body().get("reason") or "").strip()[:1000] or None
-    return _change(claim, "release", reason=reason)
-
-
-def _parse_report(data: dict) -> tuple[float | None, str | None, list[tuple[str, str]]]:
-    problems = []
-    hours = None
     try:
-        hours = float(data.get("hours"))
-    except (TypeError, ValueError):
-        problems.append(("hours", _("Give the hours spent as a number, e.g. 2.5.")))
-    else:
-        if not math.isfinite(hours) or not MIN_HOURS <= hours <= MAX_HOURS:
-            problems.append(("hours", _("Hours must be between %(low)s and %(high)s.", low=MIN_HOURS, high=MAX_HOURS)))
-    note = data.get("note")
-    if note is not None and not isinstance(note, str):
-        problems.append(("note", _("The note must be text.")))
-        note = None
-    note = (note or "").strip() or None
-    if note and len(note) > MAX_NOTE:
-        problems.append(("note", _("The note is too long (at most %(max)s characters).", max=MAX_NOTE)))
-    return hours, note, problems
+        volunteering.change_claim(claim, "release", actor=current_user, reason=reason)
+    except IllegalTransition as refused:
+        return _not_now(refused)
+    db.session.commit()
+    return _json({"claim": claim_json(claim)}, cache=False)
 
 
 @bp.route("/claims/<int:claim_id>/complete", methods=["POST"])
@@ -143,11 +101,15 @@ def complete_claim(claim_id: int):
     if (refusal := require_login()) is not None:
         return refusal
     claim = _own_claim(claim_id)
-    hours, note, problems = _parse_report(_body())
-    if problems:
-        return _error(400, _("The request could not be understood"), "; ".join(reason for _n, reason in problems),
-                      invalid_params=[{"name": name, "reason": reason} for name, reason in problems])
-    return _change(claim, "report_done", hours=hours, report_note=note)
+    data = _body()
+    try:
+        volunteering.report_done(claim, actor=current_user, hours=data.get("hours"), note=data.get("note"))
+    except ReportInvalid as invalid:
+        return _bad_request(str(invalid), invalid.problems)
+    except IllegalTransition as refused:
+        return _not_now(refused)
+    db.session.commit()
+    return _json({"claim": claim_json(claim)}, cache=False)
 
 
 @bp.route("/me/claims")
@@ -156,9 +118,7 @@ def my_claims():
     if (refusal := require_login()) is not None:
         return refusal
     authorize("claim.list_own")
-    claims = db.session.scalars(
-        select(Claim).where(Claim.volunteer_id == current_user.id)
-        .order_by(Claim.created_at.desc(), Claim.id.desc()).limit(MY_CLAIMS_LIMIT)).all()
+    claims = claims_of(current_user, limit=MY_CLAIMS_LIMIT)
     items = [my_claim_json(claim, volunteering.family_contact_for(claim, current_user)) for claim in claims]
     db.session.commit()  # every reveal of an address was audited
     return _json({"items": items}, cache=False)

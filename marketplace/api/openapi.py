@@ -5,6 +5,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from marketplace.api.openapi_claims import claim_paths, claim_request_schemas, claim_schemas, security_schemes
+from marketplace.api.openapi_shapes import error_response, language_header, nullable, ref
 from marketplace.api.schemas import CURRENCY, LIST_PARAMETERS
 from marketplace.geo.regions import REGIONS
 from marketplace.needs import catalogue, labels
@@ -14,17 +16,8 @@ from marketplace.needs.models import PUBLIC_STATES, NeedStatus
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 
-
-def _nullable(schema: dict) -> dict:
-    """The schema, or null (JSON Schema 2020-12 spelling; OpenAPI 3.1 has no `nullable`)."""
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _component_schemas() -> dict[str, Any]:
+def _need_parts() -> dict[str, Any]:
+    """Shapes inside a need: its money, goods and volunteers."""
     minor = _("in KZT minor units (tiyn): 2500000 is 25 000 ₸")
     formatted = {"type": "string", "description": _("formatted for the request's language, e.g. “25 000 ₸”")}
     return {
@@ -50,7 +43,7 @@ def _component_schemas() -> dict[str, Any]:
                 "quantity": {"type": "integer", "minimum": 1},
                 "pledged": {"type": "integer", "minimum": 0},
                 "missing": {"type": "integer", "minimum": 0},
-                "unit": _nullable({"type": "string"}),
+                "unit": nullable({"type": "string"}),
             },
         },
         "Volunteers": {
@@ -59,9 +52,15 @@ def _component_schemas() -> dict[str, Any]:
             "properties": {
                 "slots": {"type": "integer", "minimum": 1},
                 "filled": {"type": "integer", "minimum": 0},
-                "hours_each": _nullable({"type": "number", "minimum": 0}),
+                "hours_each": nullable({"type": "number", "minimum": 0}),
             },
         },
+    }
+
+
+def _place_schemas() -> dict[str, Any]:
+    """Where a need is and who verified it."""
+    return {
         "Location": {
             "type": "object",
             "description": _("The need's public point: its settlement, or a point rounded to about a kilometre "
@@ -77,17 +76,23 @@ def _component_schemas() -> dict[str, Any]:
             "required": ["code", "name"],
             "properties": {
                 "code": {"type": "string", "enum": [region.code for region in REGIONS]},
-                "name": _nullable({"type": "string"}),
+                "name": nullable({"type": "string"}),
             },
         },
         "Verified": {
             "type": "object",
             "required": ["office", "at"],
             "properties": {
-                "office": _nullable({"type": "string", "description": _("the name of the office that verified it")}),
-                "at": _nullable({"type": "string", "format": "date-time"}),
+                "office": nullable({"type": "string", "description": _("the name of the office that verified it")}),
+                "at": nullable({"type": "string", "format": "date-time"}),
             },
         },
+    }
+
+
+def _need_schema() -> dict[str, Any]:
+    """A need as the catalogue lists it."""
+    return {
         "Need": {
             "type": "object",
             "required": ["id", "title", "description", "category", "category_name", "kinds", "urgency",
@@ -105,20 +110,26 @@ def _component_schemas() -> dict[str, Any]:
                 "urgency_name": {"type": "string"},
                 "status": {"type": "string", "enum": [status.value for status in NeedStatus if status in PUBLIC_STATES]},
                 "status_name": {"type": "string"},
-                "deadline": _nullable({"type": "string", "format": "date"}),
-                "settlement": _nullable({"type": "string"}),
-                "region": _nullable(_ref("Region")),
-                "location": _nullable(_ref("Location")),
+                "deadline": nullable({"type": "string", "format": "date"}),
+                "settlement": nullable({"type": "string"}),
+                "region": nullable(ref("Region")),
+                "location": nullable(ref("Location")),
                 "distance_km": {"type": "number", "minimum": 0,
                                 "description": _("Kilometres from lat/lon to the public point; only when both "
                                                  "were given.")},
-                "money": _nullable(_ref("Money")),
-                "goods": {"type": "array", "items": _ref("GoodsLine")},
-                "volunteers": _nullable(_ref("Volunteers")),
-                "verified": _ref("Verified"),
+                "money": nullable(ref("Money")),
+                "goods": {"type": "array", "items": ref("GoodsLine")},
+                "volunteers": nullable(ref("Volunteers")),
+                "verified": ref("Verified"),
                 "url": {"type": "string", "format": "uri", "description": _("the need's page")},
             },
         },
+    }
+
+
+def _need_detail_schemas() -> dict[str, Any]:
+    """The office to contact, a need's detail and a page of needs."""
+    return {
         "Office": {
             "type": "object",
             "description": _("The reception office to contact to help with this need."),
@@ -127,21 +138,21 @@ def _component_schemas() -> dict[str, Any]:
                 "name": {"type": "string"},
                 "settlement": {"type": "string"},
                 "address": {"type": "string"},
-                "phone": _nullable({"type": "string"}),
-                "email": _nullable({"type": "string"}),
-                "opening_hours": _nullable({"type": "string"}),
-                "url": _nullable({"type": "string", "format": "uri"}),
+                "phone": nullable({"type": "string"}),
+                "email": nullable({"type": "string"}),
+                "opening_hours": nullable({"type": "string"}),
+                "url": nullable({"type": "string", "format": "uri"}),
             },
         },
         "NeedDetail": {
             "allOf": [
-                _ref("Need"),
+                ref("Need"),
                 {
                     "type": "object",
                     "required": ["office", "outcome_note"],
                     "properties": {
-                        "office": _nullable(_ref("Office")),
-                        "outcome_note": _nullable({"type": "string", "description": _(
+                        "office": nullable(ref("Office")),
+                        "outcome_note": nullable({"type": "string", "description": _(
                             "what the office recorded when the need was met")}),
                     },
                 },
@@ -151,15 +162,20 @@ def _component_schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["items", "page", "per_page", "total", "pages", "next", "prev"],
             "properties": {
-                "items": {"type": "array", "items": _ref("Need")},
+                "items": {"type": "array", "items": ref("Need")},
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1, "maximum": catalogue.MAX_PER_PAGE},
                 "total": {"type": "integer", "minimum": 0},
                 "pages": {"type": "integer", "minimum": 0},
-                "next": _nullable({"type": "string", "format": "uri"}),
-                "prev": _nullable({"type": "string", "format": "uri"}),
+                "next": nullable({"type": "string", "format": "uri"}),
+                "prev": nullable({"type": "string", "format": "uri"}),
             },
         },
+    }
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -188,178 +204,6 @@ def _component_schemas() -> dict[str, Any]:
     }
 
 
-def _claim_schemas() -> dict[str, Any]:
-    """Shapes of the volunteers' claim endpoints (the phone app)."""
-    from marketplace.api.claims import MAX_HOURS, MAX_NOTE, MIN_HOURS
-    from marketplace.volunteering.models import ClaimStatus
-
-    moment = {"type": "string", "format": "date-time"}
-    return {
-        "Claim": {
-            "type": "object",
-            "required": ["id", "need_id", "status", "created_at"],
-            "properties": {
-                "id": {"type": "integer", "minimum": 1},
-                "need_id": {"type": "integer", "minimum": 1},
-                "status": {"type": "string", "enum": [status.value for status in ClaimStatus]},
-                "created_at": moment,
-            },
-        },
-        "ClaimResult": {"type": "object", "required": ["claim"], "properties": {"claim": _ref("Claim")}},
-        "FamilyContact": {
-            "type": "object",
-            "description": _("The family's address and phone: only while the claim is accepted and not yet "
-                             "confirmed. Every time it is sent, the reveal is written to the audit log."),
-            "required": ["address", "phone", "settlement"],
-            "properties": {"address": _nullable({"type": "string"}), "phone": _nullable({"type": "string"}),
-                           "settlement": _nullable({"type": "string"})},
-        },
-        "MyClaim": {
-            "allOf": [
-                _ref("Claim"),
-                {
-                    "type": "object",
-                    "required": ["need_title", "settlement", "done_at", "confirmed_at", "hours", "report_note",
-                                 "contact"],
-                    "properties": {
-                        "need_title": {"type": "string"},
-                        "settlement": _nullable({"type": "string"}),
-                        "done_at": _nullable(moment),
-                        "confirmed_at": _nullable(moment),
-                        "hours": _nullable({"type": "number"}),
-                        "report_note": _nullable({"type": "string"}),
-                        "contact": _nullable(_ref("FamilyContact")),
-                    },
-                },
-            ],
-        },
-        "MyClaimList": {"type": "object", "required": ["items"],
-                        "properties": {"items": {"type": "array", "items": _ref("MyClaim")}}},
-        "ReleaseRequest": {
-            "type": "object",
-            "properties": {"reason": {"type": "string", "maxLength": 1000}},
-        },
-        "CompleteRequest": {
-            "type": "object",
-            "required": ["hours"],
-            "properties": {
-                "hours": {"type": "number", "minimum": MIN_HOURS, "maximum": MAX_HOURS,
-                          "description": _("hours spent on the task")},
-                "note": {"type": "string", "maxLength": MAX_NOTE, "description": _("what was done")},
-            },
-        },
-    }
-
-
-def _security_schemes() -> dict[str, Any]:
-    return {
-        "bearerAuth": {
-            "type": "http", "scheme": "bearer", "bearerFormat": "sw_…",
-            "description": _("A personal API token that a volunteer creates (and revokes) on their profile's "
-                             "API tokens page. A wrong or revoked token is answered with 401, whatever cookie "
-                             "is sent. No CSRF token is needed."),
-        },
-        "cookieSession": {
-            "type": "apiKey", "in": "cookie", "name": "session",
-            "description": _("The website's login session. Requests that change something must also send the "
-                             "page's CSRF token in the X-CSRFToken header."),
-        },
-    }
-
-
-def _claim_paths() -> dict[str, Any]:
-    security = [{"bearerAuth": []}, {"cookieSession": []}]
-    ok = {"content": {"application/json": {"schema": _ref("ClaimResult")}}}
-    auth_errors = {
-        "401": _error_response(_("Not logged in, or the API token is wrong or revoked")),
-        "403": _error_response(_("Only volunteers can do this")),
-    }
-    claim_errors = {
-        **auth_errors,
-        "404": _error_response(_("No claim of yours has this id")),
-        "409": _error_response(_("Not possible in the claim's current state (code illegal_transition)")),
-    }
-
-    def claim_id() -> dict:
-        return {"name": "claim_id", "in": "path", "required": True, "description": _("The claim's id"),
-                "schema": {"type": "integer", "minimum": 1}}
-
-    def body(schema: str, required: bool) -> dict:
-        return {"required": required, "content": {
-            "application/json": {"schema": _ref(schema)},
-            "application/x-www-form-urlencoded": {"schema": _ref(schema)},
-        }}
-
-    return {
-        "/needs/{need_id}/claims": {
-            "post": {
-                "operationId": "claimNeed",
-                "summary": _("Take a volunteer place of a need"),
-                "security": security,
-                "parameters": [{"name": "need_id", "in": "path", "required": True, "description": _("The need's id"),
-                                "schema": {"type": "integer", "minimum": 1}}, _language_header()],
-                "responses": {
-                    "201": {"description": _("The place is yours"), **ok},
-                    **auth_errors,
-                    "404": _error_response(_("No need has this id")),
-                    "409": _error_response(_("Refused, with a code: already_taken, already_yours, not_open, "
-                                             "no_profile, vetting_required, parent_consent_missing…")),
-                },
-            },
-        },
-        "/claims/{claim_id}/release": {
-            "post": {
-                "operationId": "releaseClaim",
-                "summary": _("Give a task back"),
-                "security": security,
-                "parameters": [claim_id(), _language_header()],
-                "requestBody": body("ReleaseRequest", False),
-                "responses": {"200": {"description": _("Released; the place is free again"), **ok}, **claim_errors},
-            },
-        },
-        "/claims/{claim_id}/complete": {
-            "post": {
-                "operationId": "completeClaim",
-                "summary": _("Report a task done"),
-                "description": _("From claimed or in progress to done; the family or the office then confirms it."),
-                "security": security,
-                "parameters": [claim_id(), _language_header()],
-                "requestBody": body("CompleteRequest", True),
-                "responses": {
-                    "200": {"description": _("Reported done"), **ok},
-                    "400": _error_response(_("Hours missing or outside 0.5–24, or the note too long")),
-                    **claim_errors,
-                },
-            },
-        },
-        "/me/claims": {
-            "get": {
-                "operationId": "listMyClaims",
-                "summary": _("My tasks, newest first"),
-                "security": security,
-                "parameters": [_language_header()],
-                "responses": {
-                    "200": {"description": _("The caller's claims"),
-                            "content": {"application/json": {"schema": _ref("MyClaimList")}}},
-                    **auth_errors,
-                },
-            },
-        },
-    }
-
-
-def _error_response(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _language_header() -> dict:
-    return {
-        "name": "Accept-Language", "in": "header", "required": False,
-        "description": _("Language of names, formatted amounts and error messages: ru (default), kk or en."),
-        "schema": {"type": "string"},
-    }
-
-
 def list_parameters() -> list[dict]:
     """The list endpoint's query parameters, straight from the definitions its view validates with."""
     return [
@@ -369,10 +213,45 @@ def list_parameters() -> list[dict]:
     ]
 
 
-def build_document(server_url: str = "/api/v1") -> dict:
-    """The OpenAPI 3.1 document of the public needs API."""
+def _needs_paths() -> dict[str, Any]:
+    """The public catalogue's endpoints."""
     cache = {"Cache-Control": {"description": _("Responses may be cached for a minute."),
                                "schema": {"type": "string"}}}
+    return {
+        "/needs": {
+            "get": {
+                "operationId": "listNeeds",
+                "summary": _("Open verified needs"),
+                "description": _("Most urgent first, then the newest; nearest first when lat and lon are given."),
+                "parameters": [*list_parameters(), language_header()],
+                "responses": {
+                    "200": {"description": _("One page of needs"), "headers": cache,
+                            "content": {"application/json": {"schema": ref("NeedList")}}},
+                    "400": error_response(_("An unknown or malformed parameter")),
+                },
+            },
+        },
+        "/needs/{need_id}": {
+            "get": {
+                "operationId": "getNeed",
+                "summary": _("One public need"),
+                "parameters": [
+                    {"name": "need_id", "in": "path", "required": True, "description": _("The need's id"),
+                     "schema": {"type": "integer", "minimum": 1}},
+                    language_header(),
+                ],
+                "responses": {
+                    "200": {"description": _("The need"), "headers": cache,
+                            "content": {"application/json": {"schema": ref("NeedDetail")}}},
+                    "404": error_response(_("No public need has this id")),
+                },
+            },
+        },
+    }
+
+
+def build_document(server_url: str = "/api/v1") -> dict:
+    """The OpenAPI 3.1 document of the public needs API."""
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -386,38 +265,8 @@ def build_document(server_url: str = "/api/v1") -> dict:
                 "login: a personal API token (bearerAuth) or the website's session cookie with its CSRF token."),
         },
         "servers": [{"url": server_url}],
-        "paths": {
-            "/needs": {
-                "get": {
-                    "operationId": "listNeeds",
-                    "summary": _("Open verified needs"),
-                    "description": _("Most urgent first, then the newest; nearest first when lat and lon are given."),
-                    "parameters": [*list_parameters(), _language_header()],
-                    "responses": {
-                        "200": {"description": _("One page of needs"), "headers": cache,
-                                "content": {"application/json": {"schema": _ref("NeedList")}}},
-                        "400": _error_response(_("An unknown or malformed parameter")),
-                    },
-                },
-            },
-            "/needs/{need_id}": {
-                "get": {
-                    "operationId": "getNeed",
-                    "summary": _("One public need"),
-                    "parameters": [
-                        {"name": "need_id", "in": "path", "required": True, "description": _("The need's id"),
-                         "schema": {"type": "integer", "minimum": 1}},
-                        _language_header(),
-                    ],
-                    "responses": {
-                        "200": {"description": _("The need"), "headers": cache,
-                                "content": {"application/json": {"schema": _ref("NeedDetail")}}},
-                        "404": _error_response(_("No public need has this id")),
-                    },
-                },
-            },
-            **_claim_paths(),
-        },
-        "components": {"schemas": {**_component_schemas(), **_claim_schemas()},
-                       "securitySchemes": _security_schemes()},
+        "paths": {**_needs_paths(), **claim_paths()},
+        "components": {"schemas": {**_need_parts(), **_place_schemas(), **_need_schema(), **_need_detail_schemas(),
+                                   **_error_schema(), **claim_schemas(), **claim_request_schemas()},
+                       "securitySchemes": security_schemes()},
     }

@@ -23,7 +23,7 @@ from marketplace.demo.families import seed_demo_families
 from marketplace.notifications import discard_queued_email
 from marketplace.offices import csv_io
 from marketplace.demo.volunteers import seed_demo_volunteers
-from marketplace.families.services import nearest_office
+from marketplace.offices.services import nearest_office
 from marketplace.demo.pledges import seed_demo_pledges
 
 DEMO_PASSWORD = "demo-window-2026"

@@ -191,3 +191,15 @@ def needs_visible_to(user, stmt: Select | None = None) -> Select:
         return public_needs(stmt)
 
     return office_scope(user, stmt if stmt is not None else select(Need), Need.office_id, own=own)
+
+
+def set_task_requirements(need: Need, *, skills, in_home: bool, actor) -> Need:
+    """Staff say what the need's volunteer task asks: skills (values the caller checked) and whether it is
+    inside the home; audited with the values before and after."""
+    skills = sorted(set(skills))
+    before = f"{need.required_skills or '-'}; in_home={need.in_home}"
+    need.required_skills, need.in_home = ",".join(skills) or None, in_home
+    audit.record("need.task_requirements", need, actor=actor, office_id=need.office_id,
+                 reason=f"{before} → {need.required_skills or '-'}; in_home={in_home}")
+    db.session.flush()
+    return need

@@ -12,6 +12,7 @@ from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
 from marketplace.volunteering.models import Claim
+from marketplace.volunteering.services import change_claim
 
 
 def expire_stale_claims(days: int | None = None) -> int:
@@ -22,8 +23,6 @@ def expire_stale_claims(days: int | None = None) -> int:
         select(Claim).where(Claim.status.in_(CLAIM_LIFECYCLE["expire"].sources), Claim.last_activity_at < cutoff)
         .order_by(Claim.id)
     ).all()
-    from marketplace.volunteering.services import change_claim
-
     for claim in stale:
         change_claim(claim, "expire", actor=None, reason=f"{days} days without progress")
     db.session.commit()

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.volunteering.models import ClaimStatus, Skill
+from marketplace.volunteering.reports import MAX_HOURS, MAX_NOTE, MIN_HOURS
 
 SKILL_LABELS = {
     Skill.DRIVING: _l("Car and driving"),
@@ -118,12 +119,12 @@ class VettingForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=MAX_NOTE)])
     hours = DecimalField(
         _l("Hours spent"), places=1,
         validators=[InputRequired(message=_l("How many hours did it take?")), finite_hours,
-                    NumberRange(min=0.5, max=24, message=_l("From 0.5 to 24 hours."))],
-        render_kw={"inputmode": "decimal", "step": "0.5"},
+                    NumberRange(min=MIN_HOURS, max=MAX_HOURS, message=_l("From 0.5 to 24 hours."))],
+        render_kw={"inputmode": "decimal", "step": "0.5", "max": f"{MAX_HOURS:g}"},  # max="24", not "24.0"
     )
     photo = FileField(_l("A photo (optional)"), description=_l("No faces of the family, please."),
                       render_kw={"accept": REPORT_ACCEPT})

@@ -1,11 +1,14 @@
 """A claim's lifecycle: invited → claimed → in progress → done → confirmed; released, expired, revoked."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.lifecycle import StateMachine, Transition
 from marketplace.core.roles import is_authenticated, works_for
+from marketplace.volunteering.eligibility import is_minor
 from marketplace.volunteering.models import Claim, ClaimStatus as S, VettingStatus as V, VolunteerProfile
 
 
@@ -73,10 +76,7 @@ def is_profile_owner(actor, profile: VolunteerProfile) -> bool:
 
 def office_vets_adults(actor, profile: VolunteerProfile) -> bool:
     """Staff of the office asked vet only adults: a minor never goes into a family's home."""
-    from datetime import date
-
-    age = profile.age(date.today().year)
-    return works_for(actor, profile.vetting_office_id) and age is not None and age >= 18
+    return works_for(actor, profile.vetting_office_id) and not is_minor(profile, date.today())
 
 
 def _record_vetting(profile: VolunteerProfile, transition: Transition, actor, reason: str | None) -> None:

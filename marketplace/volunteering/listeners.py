@@ -4,11 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from marketplace.core.extensions import db
-from marketplace.families.services import needs_transferred
+from marketplace.needs.signals import needs_transferred
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
-from marketplace.volunteering.models import Claim, ClaimStatus
-
-LIVE = (ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)
+from marketplace.volunteering.models import LIVE, Claim
+from marketplace.volunteering.services import change_claim
 
 
 @needs_transferred.connect
@@ -24,7 +23,5 @@ def move_claims_with_their_needs(household, *, needs, office_id) -> None:
 def end_claims_of_closed_need(need, *, transition, actor, reason, before) -> None:
     if transition.name not in ("cancel", "expire"):
         return
-    from marketplace.volunteering.services import change_claim
-
     for claim in db.session.scalars(select(Claim).where(Claim.need_id == need.id, Claim.status.in_(LIVE))):
         change_claim(claim, "revoke", actor=None, reason=f"the request was {transition.target.value}")

@@ -1,5 +1,4 @@
-"""Volunteering: a volunteer's profile (skills, area, availability, vetting), claims on needs' slots,
-and personal API tokens for the volunteers' phone app."""
+"""Volunteering: a volunteer's profile (skills, area, availability, vetting) and claims on needs' slots."""
 from __future__ import annotations
 
 import enum
@@ -58,7 +57,7 @@ class VolunteerProfile(db.Model):
     vetting_office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
     vetted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     vetted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # A volunteer under 18 needs a parent's consent, recorded by staff.
+    # A minor volunteer (eligibility.is_minor) needs a parent's consent, recorded by staff.
     parent_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     parent_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     parent_consent_note: Mapped[str | None] = mapped_column(String(500))
@@ -103,8 +102,17 @@ class ClaimStatus(str, enum.Enum):
     REVOKED = "revoked"  # taken back by staff, with a reason
 
 
-# States that hold one of the need's volunteer slots.
-HOLDING_STATES = (ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE, ClaimStatus.CONFIRMED)
+# The claim's state groups, each named once. Live: not ended yet (an open invitation, or a task taken and not yet
+# confirmed); a volunteer holds at most one live claim on a need, and a closed need revokes its live claims.
+LIVE = frozenset({ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE})
+# Holding one of the need's volunteer slots (counted in Need.slots_filled); the family sees these claims.
+HOLDING_SLOT = frozenset({ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE, ClaimStatus.CONFIRMED})
+# Taken and not yet confirmed: the volunteer is on the task now (matching counts these as the volunteer's load).
+ON_TASK = frozenset({ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE})
+# Whose volunteer sees the family's address and phone: while on the task, never before or after.
+REVEALS_CONTACT = ON_TASK
+# The unique index below, in SQL: 'invited', 'claimed', 'in_progress', 'done' (the enum's order).
+_LIVE_SQL = "status IN (" + ", ".join(f"'{status.value}'" for status in ClaimStatus if status in LIVE) + ")"
 
 
 class Claim(db.Model):
@@ -131,23 +139,8 @@ class Claim(db.Model):
         # A volunteer holds at most one live claim on a need (the database enforces it).
         Index(
             "uq_claims_one_live_per_volunteer", "need_id", "volunteer_id", unique=True,
-            sqlite_where=text("status IN ('invited', 'claimed', 'in_progress', 'done')"),
-            postgresql_where=text("status IN ('invited', 'claimed', 'in_progress', 'done')"),
+            sqlite_where=text(_LIVE_SQL), postgresql_where=text(_LIVE_SQL),
         ),
         Index("ix_claims_status_activity", "status", "last_activity_at"),
     )
 
-
-class ApiToken(db.Model):
-    """A personal token for the phone app; only its hash is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))  # shown in the list so the owner can tell tokens apart
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,11 +15,10 @@ from marketplace.core.extensions import db
 from marketplace.families.models import Household
 from marketplace.needs.models import Need
 from marketplace.needs.services import open_needs
-from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VolunteerProfile
-from marketplace.volunteering.services import ClaimRefused, why_not_eligible
+from marketplace.volunteering.eligibility import ClaimRefused, required_skills, why_not_eligible
+from marketplace.volunteering.models import LIVE, Claim, Skill, VolunteerProfile
 
 TASKS_LIMIT = 50
-LIVE = (ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)
 
 
 @dataclass
@@ -33,12 +32,6 @@ class Task:
     @property
     def slots_left(self) -> int:
         return max(0, self.need.volunteer_slots - self.need.slots_filled)
-
-
-def required_skills(need: Need) -> list[Skill]:
-    """The skills a need asks for, ignoring any value that is no longer a skill."""
-    values = [v.strip() for v in (need.required_skills or "").split(",")]
-    return [Skill(v) for v in values if v in Skill._value2member_map_]
 
 
 def fits_skills(skills: frozenset[Skill]):

@@ -1,7 +1,9 @@
 """Claiming a need's volunteer slots: one volunteer per slot, never more claims than slots, under any
-concurrency, because a slot is taken by one conditional UPDATE whose row count says who got it."""
+concurrency, because a slot is taken by one conditional UPDATE whose row count says who got it.
+Also the volunteer's report, vetting and a parent's consent: operations that flush and never commit."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,31 +11,31 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.accounts.models import User
 from marketplace.core import audit
-from marketplace.core.roles import Role
+from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.families.services import nearest_office, read_personal
+from marketplace.families.services import read_personal
+from marketplace.offices.services import nearest_office
+from marketplace.files import store_upload
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.needs.models import OPEN_STATES, Need, NeedStatus
 from marketplace.needs.progress import sync_progress
-from marketplace.needs.models import Need, NeedStatus
-from marketplace.needs.services import is_public
+from marketplace.notifications import notify
+from marketplace.offices.models import Office
+from marketplace.volunteering.eligibility import ClaimRefused, is_minor, why_not_eligible
 from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, FREES_SLOT, VETTING_LIFECYCLE
 from marketplace.volunteering.models import (
-    HOLDING_STATES, Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill,
+    HOLDING_SLOT, LIVE, REVEALS_CONTACT, Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill,
 )
+from marketplace.volunteering.reports import parse_report
 
-ADULT_AGE = 18
-CLAIMABLE = (NeedStatus.VERIFIED, NeedStatus.IN_PROGRESS)
-# Claims whose volunteer sees the family's address and phone: accepted and not yet confirmed.
-REVEALING_STATES = (ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)
+# A volunteer may ask (again) to be vetted from these states.
+ASKS_VETTING = (VettingStatus.NOT_REQUESTED, VettingStatus.REFUSED)
 
 
-class ClaimRefused(ValueError):
-    """A claim that cannot be made, with the reason in the volunteer's language."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.code = code
+class VettingRefused(ValueError):
+    """A vetting request, decision or parent's consent that cannot be recorded now, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,15 @@ class ProfileData:
     skills: frozenset[Skill]
 
 
-def save_profile(profile: VolunteerProfile, data: ProfileData, *, actor) -> list[str]:
-    """Store a volunteer's profile; audits the names of the changed fields (never the values).
+def save_profile(profile: VolunteerProfile | None, data: ProfileData, *, actor) -> list[str]:
+    """Store a volunteer's profile (a new one for `actor` when None); audits the names of the changed fields
+    (never the values).
 
     A new birth year resets a parent's consent and the vetting: both were given for the age the office saw.
     """
+    if profile is None:
+        profile = VolunteerProfile(user_id=actor.id, availability=0, radius_km=10.0)
+        db.session.add(profile)
     new = {"birth_year": data.birth_year, "settlement": data.settlement, "latitude": data.latitude,
            "longitude": data.longitude, "radius_km": data.radius_km, "availability": data.availability}
     changed = [name for name, value in new.items() if getattr(profile, name) != value]
@@ -83,25 +89,6 @@ def profile_of(user) -> VolunteerProfile | None:
     return db.session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id))
 
 
-def why_not_eligible(need: Need, volunteer, profile: VolunteerProfile | None) -> ClaimRefused | None:
-    """The reason this volunteer may not take a slot of this need, or None."""
-    if volunteer.role is not Role.VOLUNTEER:
-        return ClaimRefused(_("Only volunteers can take tasks."), code="not_a_volunteer")
-    if not is_public(need) or need.status not in CLAIMABLE or not need.volunteer_slots:
-        return ClaimRefused(_("This request is not open for volunteers."), code="not_open")
-    if profile is None:
-        return ClaimRefused(_("Fill in your volunteer profile first."), code="no_profile")
-    age = profile.age(date.today().year)
-    minor = age is None or age < ADULT_AGE
-    if minor and profile.parent_consent_at is None:
-        return ClaimRefused(_("A volunteer under 18 needs a parent's consent, recorded by an office."),
-                            code="parent_consent_missing")
-    if need.in_home and (minor or not profile.is_vetted):
-        return ClaimRefused(_("This task is inside a family's home: only vetted adult volunteers can take it."),
-                            code="vetting_required")
-    return None
-
-
 def claim_slot(need: Need, volunteer) -> Claim:
     """Take one free slot of `need` for `volunteer`; raises ClaimRefused (nothing changed) otherwise."""
     refusal = why_not_eligible(need, volunteer, profile_of(volunteer))
@@ -109,12 +96,12 @@ def claim_slot(need: Need, volunteer) -> Claim:
         raise refusal
     already = db.session.scalar(select(Claim.id).where(
         Claim.need_id == need.id, Claim.volunteer_id == volunteer.id,
-        Claim.status.in_((ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE))))
+        Claim.status.in_(LIVE)))
     if already is not None:
         raise ClaimRefused(_("You have already taken this task."), code="already_yours")
     taken = db.session.execute(
         update(Need)
-        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(CLAIMABLE),
+        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(OPEN_STATES),
                Need.hidden_at.is_(None))
         .values(slots_filled=Need.slots_filled + 1)
         .execution_options(synchronize_session=False)
@@ -143,7 +130,7 @@ def invite(need: Need, volunteer, *, actor) -> Claim:
         raise refusal
     if db.session.scalar(select(Claim.id).where(
             Claim.need_id == need.id, Claim.volunteer_id == volunteer.id,
-            Claim.status.in_((ClaimStatus.INVITED, ClaimStatus.CLAIMED, ClaimStatus.IN_PROGRESS, ClaimStatus.DONE)))):
+            Claim.status.in_(LIVE))):
         raise ClaimRefused(_("This volunteer already has this task."), code="already_yours")
     claim = Claim(need_id=need.id, volunteer_id=volunteer.id, office_id=need.office_id, status=ClaimStatus.INVITED)
     try:
@@ -153,8 +140,6 @@ def invite(need: Need, volunteer, *, actor) -> Claim:
         raise ClaimRefused(_("This volunteer already has this task."), code="already_yours") from exc
     audit.record("claim.invite", claim, actor=actor, object_type="claim", to_state=ClaimStatus.INVITED,
                  office_id=need.office_id, reason=f"need #{need.id}")
-    from marketplace.notifications import notify
-
     notify(volunteer, "claim.invite", params={"title": need.title})
     return claim
 
@@ -169,7 +154,7 @@ def accept_invitation(claim: Claim, volunteer) -> Claim:
         raise refusal
     taken = db.session.execute(
         update(Need)
-        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(CLAIMABLE))
+        .where(Need.id == need.id, Need.slots_filled < Need.volunteer_slots, Need.status.in_(OPEN_STATES))
         .values(slots_filled=Need.slots_filled + 1).execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
@@ -185,7 +170,7 @@ def change_claim(claim: Claim, transition: str, *, actor, reason: str | None = N
     before = claim.status
     CLAIM_LIFECYCLE.apply(claim, transition, actor=actor, reason=reason)
     need = db.session.get(Need, claim.need_id)
-    if transition in FREES_SLOT and before in HOLDING_STATES:
+    if transition in FREES_SLOT and before in HOLDING_SLOT:
         db.session.execute(
             update(Need).where(Need.id == need.id, Need.slots_filled > 0)
             .values(slots_filled=Need.slots_filled - 1).execution_options(synchronize_session=False)
@@ -209,9 +194,75 @@ def _sync_need(need: Need) -> None:
 def family_contact_for(claim: Claim, viewer) -> dict | None:
     """The family's address and phone for the volunteer of an accepted claim, until it is confirmed;
     each reveal is audited. None for anyone else or at any other time."""
-    if claim.volunteer_id != getattr(viewer, "id", None) or claim.status not in REVEALING_STATES:
+    if claim.volunteer_id != getattr(viewer, "id", None) or claim.status not in REVEALS_CONTACT:
         return None
-    if claim.need.status not in CLAIMABLE or claim.need.hidden_at is not None:
+    if claim.need.status not in OPEN_STATES or claim.need.hidden_at is not None:
         return None  # the request was closed or hidden: the address is nobody's business any more
     household = read_personal(claim.need.household, viewer, purpose=f"volunteer task, claim #{claim.id}")
     return {"address": household.address, "phone": household.phone, "settlement": household.settlement}
+
+
+def report_done(claim: Claim, *, actor, hours, note, photo=None) -> Claim:
+    """The volunteer reports the task done with the hours spent, a note and perhaps a photo. The report is
+    checked first (ReportInvalid, nothing changed); a photo that is not one raises files.RejectedFile."""
+    report = parse_report(hours, note)
+    change_claim(claim, "report_done", actor=actor)
+    claim.hours, claim.report_note = report.hours, report.note
+    if photo is not None and photo.filename:
+        stored = store_upload(photo, household_id=claim.need.household_id, office_id=claim.need.household.office_id,
+                              need_id=claim.need_id, uploaded_by=actor)
+        claim.report_file_id = stored.id
+    return claim
+
+
+def send_invitations(office: Office, pairs: Iterable[tuple[int, int]], *, actor) -> tuple[int, int]:
+    """Invite the volunteer of each (need id, user id) of a dispatch plan, each in a savepoint of its own;
+    a pair of another office, or gone, is skipped. Returns how many were sent and how many refused."""
+    sent, refused = 0, 0
+    for need_id, user_id in pairs:
+        need, volunteer = db.session.get(Need, need_id), db.session.get(User, user_id)
+        if need is None or volunteer is None or need.office_id != office.id:
+            continue
+        try:
+            with db.session.begin_nested():
+                invite(need, volunteer, actor=actor)
+            sent += 1
+        except ClaimRefused:
+            refused += 1
+    return sent, refused
+
+
+def request_vetting(profile: VolunteerProfile | None, *, office_id: int | None, actor,
+                    choice_valid: bool = True) -> Office:
+    """Ask an office (the nearest by default) to vet this volunteer; raises VettingRefused saying why not.
+    `choice_valid` is False when the page's list of offices was out of date."""
+    if profile is None or profile.latitude is None:
+        raise VettingRefused(_("Save your profile first."))
+    if profile.vetting_status not in ASKS_VETTING or not choice_valid:
+        raise VettingRefused(_("This cannot be done now. Reload the page."))
+    office = db.session.get(Office, office_id) if office_id else nearest_office(profile.latitude, profile.longitude)
+    if office is None or not office.is_active:
+        raise VettingRefused(_("Please choose an office from the list."))
+    profile.vetting_office_id = office.id
+    VETTING_LIFECYCLE.apply(profile, "request", actor=actor)
+    return office
+
+
+def decide_vetting(profile: VolunteerProfile, decision: str, *, actor, reason: str | None) -> VolunteerProfile:
+    """The office vets or refuses a volunteer who asked; only adults are vetted (VettingRefused otherwise)."""
+    if decision == "vet" and is_minor(profile, date.today()):
+        raise VettingRefused(_("Only adult volunteers are vetted for tasks inside a home."))
+    VETTING_LIFECYCLE.apply(profile, decision, actor=actor, reason=reason)
+    return profile
+
+
+def record_parent_consent(profile: VolunteerProfile, note: str | None, *, actor) -> VolunteerProfile:
+    """The office records how a parent consented to a minor volunteering (audited); the note is required."""
+    note = (note or "").strip()
+    if not note:
+        raise VettingRefused(_("Write down how the consent was given (e.g. a signed form, the parent's name)."))
+    profile.parent_consent_at, profile.parent_consent_by_id = utcnow(), actor.id
+    profile.parent_consent_note = note[:500]
+    audit.record("volunteer.parent_consent", profile, actor=actor, object_type="volunteer",
+                 reason=profile.parent_consent_note, office_id=profile.vetting_office_id)
+    return profile

@@ -5,40 +5,33 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from marketplace.core import audit
 from marketplace.accounts.models import User
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.needs.models import Need
-from marketplace.core.roles import works_for
+from marketplace.needs.services import set_task_requirements
 from marketplace.volunteering import services
-from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
-from marketplace.volunteering.matching import required_skills, suggest_volunteers
+from marketplace.volunteering.eligibility import required_skills
 from marketplace.volunteering.forms import SKILL_LABELS
+from marketplace.volunteering.labels import CLAIM_STATUS_LABELS
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
+from marketplace.volunteering.matching import suggest_volunteers
 from marketplace.volunteering.models import Claim, Skill
+from marketplace.volunteering.queries import claims_on
 
 bp = Blueprint("volunteering_staff", __name__, url_prefix="/staff")
 
 
 @bp.app_context_processor
 def claim_labels() -> dict:
-    from marketplace.volunteering.labels import CLAIM_STATUS_LABELS
-
     return {"claim_status_labels": CLAIM_STATUS_LABELS}
 
+
 STAFF_TRANSITIONS = ("revoke", "confirm", "not_done")
-
-
-@policy("claim.manage")
-def can_manage_claims(user, need) -> bool:
-    """Staff of the need's office (and admins) see its volunteers, invite, confirm and revoke."""
-    return need is not None and works_for(user, need.office_id)
 
 
 class ReasonForm(FlaskForm):
@@ -54,10 +47,7 @@ def need_or_404(need_id: int) -> Need:
 def need_volunteers(need_id: int):
     need = need_or_404(need_id)
     authorize("claim.manage", need)
-    claims = db.session.scalars(
-        select(Claim).where(Claim.need_id == need.id).options(joinedload(Claim.volunteer))
-        .order_by(Claim.created_at.desc())
-    ).all()
+    claims = claims_on(need)
     actions = {c.id: [t for t in CLAIM_LIFECYCLE.available(current_user, c) if t.name in STAFF_TRANSITIONS]
                for c in claims}
     return render_template(
@@ -75,13 +65,8 @@ def task_requirements(need_id: int):
     authorize("claim.manage", need)
     if not ReasonForm().validate_on_submit():
         abort(400)
-    known = {s.value for s in Skill}
-    skills = sorted({s for s in request.form.getlist("skills") if s in known})
-    in_home = request.form.get("in_home") == "y"
-    before = f"{need.required_skills or '-'}; in_home={need.in_home}"
-    need.required_skills, need.in_home = ",".join(skills) or None, in_home
-    audit.record("need.task_requirements", need, actor=current_user, office_id=need.office_id,
-                 reason=f"{before} → {need.required_skills or '-'}; in_home={in_home}")
+    skills = [value for value in request.form.getlist("skills") if value in Skill._value2member_map_]
+    set_task_requirements(need, skills=skills, in_home=request.form.get("in_home") == "y", actor=current_user)
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("volunteering_staff.need_volunteers", need_id=need.id))

@@ -7,39 +7,32 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from marketplace import geo
-from marketplace.core.roles import Role
-from marketplace.core.authz import authorize, policy
+from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
-from marketplace.families.services import nearest_office
-from marketplace.files import RejectedFile, store_upload
 from marketplace.core.lifecycle import IllegalTransition
+from marketplace.files import RejectedFile
 from marketplace.needs.models import Need
-from marketplace.offices.models import Office
-from marketplace.core.roles import has_role
 from marketplace.volunteering import forms as vforms
+from marketplace.volunteering import services
+from marketplace.volunteering.eligibility import is_minor, required_skills
 from marketplace.volunteering.forms import ActionForm, ProfileForm, ReportForm, VettingForm
-from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE, VETTING_LIFECYCLE
-from marketplace.volunteering.models import (
-    Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile,
-)
-from marketplace.volunteering.near import LIVE, required_skills, tasks_near
+from marketplace.volunteering.lifecycle import CLAIM_LIFECYCLE
+from marketplace.volunteering.models import LIVE, Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile
+from marketplace.volunteering.near import tasks_near
+from marketplace.offices.queries import open_offices
+from marketplace.volunteering.queries import claims_of
+from marketplace.volunteering.reports import ReportInvalid
 from marketplace.volunteering.services import (
-    ProfileData, save_profile,
-    ADULT_AGE, ClaimRefused, accept_invitation, change_claim, claim_slot, family_contact_for, profile_of,
+    ASKS_VETTING, ClaimRefused, ProfileData, VettingRefused, accept_invitation, change_claim, claim_slot,
+    family_contact_for, profile_of, report_done, save_profile,
 )
 
 bp = Blueprint("volunteering", __name__, url_prefix="/volunteer")
 
 # What a volunteer does from a task's page (accepting an invitation reserves a slot first).
 VOLUNTEER_TRANSITIONS = ("accept", "start", "report_done", "release", "decline")
-
-
-@policy("volunteer.profile")
-def is_volunteer(user, _obj=None) -> bool:
-    return has_role(user, Role.VOLUNTEER)
 
 
 @bp.app_context_processor
@@ -49,8 +42,7 @@ def volunteering_context() -> dict:
 
 
 def own_claim_or_404(claim_id: int) -> Claim:
-    """The current user's claim; anybody else's is 404, never a hint that it exists.
-    ("claim.act" is registered by marketplace.api.claims, which the phone app's endpoints share.)"""
+    """The current user's claim; anybody else's is 404, never a hint that it exists."""
     claim = db.session.get(Claim, claim_id)
     if claim is None or claim.volunteer_id != current_user.id:
         abort(404)
@@ -58,22 +50,15 @@ def own_claim_or_404(claim_id: int) -> Claim:
     return claim
 
 
-def open_offices() -> list[Office]:
-    return list(db.session.scalars(select(Office).where(Office.is_active.is_(True)).order_by(Office.name)))
-
-
 # --- profile -------------------------------------------------------------------------------------
 
 
 def render_profile(profile: VolunteerProfile | None, form: ProfileForm, status: int = 200):
-    age = profile.age(date.today().year) if profile else None
-    offices = open_offices()
     return render_template(
-        "volunteering/profile.html", profile=profile, form=form, vetting_form=VettingForm(offices),
-        minor=age is not None and age < ADULT_AGE, days=vforms.DAYS, parts=vforms.PARTS_OF_DAY,
+        "volunteering/profile.html", profile=profile, form=form, vetting_form=VettingForm(open_offices()),
+        minor=profile is not None and is_minor(profile, date.today()), days=vforms.DAYS, parts=vforms.PARTS_OF_DAY,
         chosen_slots=set(form.availability.data or []), VettingStatus=VettingStatus,
-        can_ask_vetting=profile is not None and profile.vetting_status in (VettingStatus.NOT_REQUESTED,
-                                                                           VettingStatus.REFUSED),
+        can_ask_vetting=profile is not None and profile.vetting_status in ASKS_VETTING,
     ), status
 
 
@@ -97,9 +82,6 @@ def profile():
         form.place.errors.append(_("We could not find “%(place)s”. Check the spelling or type the nearest town.",
                                    place=form.place.data.strip()))
         return render_profile(record, form, 400)
-    if record is None:
-        record = VolunteerProfile(user_id=current_user.id, availability=0, radius_km=10.0)
-        db.session.add(record)
     changed = save_profile(record, ProfileData(
         birth_year=form.birth_year.data, settlement=form.place.data.strip(), latitude=place.latitude,
         longitude=place.longitude, radius_km=float(form.radius_km.data),
@@ -117,19 +99,13 @@ def request_vetting():
     record = profile_of(current_user)
     authorize("volunteer.profile", record)
     form = VettingForm(open_offices())
-    if record is None or record.latitude is None:
-        flash(_("Save your profile first."), "error")
+    valid = form.validate()
+    try:
+        office = services.request_vetting(record, office_id=form.chosen_office_id if valid else None,
+                                          actor=current_user, choice_valid=valid)
+    except VettingRefused as refused:
+        flash(str(refused), "error")
         return redirect(url_for(".profile"))
-    if record.vetting_status not in (VettingStatus.NOT_REQUESTED, VettingStatus.REFUSED) or not form.validate():
-        flash(_("This cannot be done now. Reload the page."), "error")
-        return redirect(url_for(".profile"))
-    office = (db.session.get(Office, form.chosen_office_id) if form.chosen_office_id
-              else nearest_office(record.latitude, record.longitude))
-    if office is None or not office.is_active:
-        flash(_("Please choose an office from the list."), "error")
-        return redirect(url_for(".profile"))
-    record.vetting_office_id = office.id
-    VETTING_LIFECYCLE.apply(record, "request", actor=current_user)
     db.session.commit()
     flash(_("Your request was sent to %(office)s. They will contact you.", office=office.name), "success")
     return redirect(url_for(".profile"))
@@ -197,18 +173,11 @@ def confirmed_hours(claim: Claim) -> float:
     return float(claim.hours if claim.hours is not None else (claim.need.volunteer_hours or 0))
 
 
-def my_claims(*statuses: ClaimStatus) -> list[Claim]:
-    stmt = select(Claim).where(Claim.volunteer_id == current_user.id)
-    if statuses:
-        stmt = stmt.where(Claim.status.in_(statuses))
-    return list(db.session.scalars(stmt.order_by(Claim.created_at.desc(), Claim.id.desc())))
-
-
 @bp.route("/my-tasks", endpoint="my_tasks")
 @login_required
 def my_tasks():
     authorize("volunteer.profile", profile_of(current_user))
-    claims = my_claims()
+    claims = claims_of(current_user)
     current = [c for c in claims if c.status in LIVE]
     past = [c for c in claims if c.status not in LIVE]
     total = sum(confirmed_hours(c) for c in past if c.status is ClaimStatus.CONFIRMED)
@@ -245,19 +214,19 @@ def claim_transition(claim_id: int, transition: str):
     try:
         if transition == "accept":  # takes a slot, exactly like a claim: it may be gone by now
             accept_invitation(claim, current_user)
+        elif transition == "report_done":
+            report_done(claim, actor=current_user, hours=float(form.hours.data), note=form.note.data,
+                        photo=form.photo.data or None)
         else:
             change_claim(claim, transition, actor=current_user)
-        if transition == "report_done":
-            claim.report_note = (form.note.data or "").strip() or None
-            claim.hours = float(form.hours.data)
-            if form.photo.data and form.photo.data.filename:
-                stored = store_upload(form.photo.data, household_id=claim.need.household_id, need_id=claim.need_id,
-                                      uploaded_by=current_user)
-                claim.report_file_id = stored.id
     except (IllegalTransition, ClaimRefused) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return render_claim(claim, status=409)
+    except ReportInvalid as exc:  # the form checks the same limits first; this is the service's word on them
+        form.hours.errors = [reason for name, reason in exc.problems if name == "hours"]
+        form.note.errors = [reason for name, reason in exc.problems if name == "note"]
+        return render_claim(claim, form, 400)
     except RejectedFile as exc:
         db.session.rollback()
         form.photo.errors = [str(exc)]
@@ -277,7 +246,7 @@ def claim_transition(claim_id: int, transition: str):
 def certificate():
     """A printable list of confirmed tasks with their hours."""
     authorize("volunteer.profile", profile_of(current_user))
-    confirmed = sorted(my_claims(ClaimStatus.CONFIRMED), key=lambda c: (c.confirmed_at or c.created_at, c.id))
+    confirmed = sorted(claims_of(current_user, ClaimStatus.CONFIRMED), key=lambda c: (c.confirmed_at or c.created_at, c.id))
     rows = [(c, confirmed_hours(c)) for c in confirmed]
     return render_template("volunteering/certificate.html", rows=rows, total_hours=sum(h for _c, h in rows),
                            issued=date.today())

@@ -7,14 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from marketplace.accounts.models import ApiToken, User
 from marketplace.core import audit
-from marketplace.core.roles import Role
-from marketplace.accounts.models import User
-from marketplace.core.authz import policy
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.core.roles import has_role, is_authenticated
-from marketplace.volunteering.models import ApiToken
 
 TOKEN_MARK = "sw_"
 PREFIX_LENGTH = 8
@@ -24,18 +20,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@policy("api_token.manage_own")
-def can_manage_tokens(user, _obj=None) -> bool:
-    """Tokens exist for the volunteers' app, so only volunteers hold them."""
-    return has_role(user, Role.VOLUNTEER)
-
-
-@policy("api_token.revoke")
-def can_revoke_token(user, token: ApiToken | None) -> bool:
-    """Only the token's owner revokes it (a disabled account's tokens stop working anyway)."""
-    return is_authenticated(user) and token is not None and token.user_id == user.id
 
 
 def tokens_of(user) -> list[ApiToken]:
