@@ -418,15 +418,12 @@ PERMISSIONS: dict[str, list[Row]] = {
         # The family sees what was pledged to it on its own pages, not the patron's pledge.
         *on("pledge", allow="patron staff admin",
             deny="anonymous family family_other volunteer patron_other partner staff_other_office"),
-        *wrong("admin", "missing", False, raises=AttributeError,
-               reason="pledge.view reads pledge.patron_id of None and raises instead of denying "
-                      "(every other policy denies a missing object)"),
+        *on("missing", deny="anonymous patron staff admin"),
     ],
     "pledge.cancel": [
         *on("pledge", allow="patron staff admin",  # the patron withdraws it, the office cancels it
             deny="anonymous family family_other volunteer patron_other partner staff_other_office"),
-        *wrong("admin", "missing", False, raises=AttributeError,
-               reason="pledge.cancel reads pledge.patron_id of None and raises instead of denying"),
+        *on("missing", deny="anonymous patron staff admin"),
     ],
     "pledge.staff": [
         *on("office_id", allow="staff admin", deny="anonymous family volunteer patron partner staff_other_office"),
@@ -436,8 +433,7 @@ PERMISSIONS: dict[str, list[Row]] = {
         # Whoever received the goods: the family or the office; never the patron who brings them.
         *on("goods_pledge", allow="family staff admin",
             deny="anonymous family_other volunteer patron patron_other partner staff_other_office"),
-        *wrong("admin", "missing", False, raises=AttributeError,
-               reason="pledge.confirm_goods reads pledge.need of None and raises instead of denying"),
+        *on("missing", deny="anonymous family staff admin"),
     ],
     # Stripe is no user: the verified signature is what allows the webhook.
     "payment.webhook": [
@@ -447,10 +443,7 @@ PERMISSIONS: dict[str, list[Row]] = {
     "patron.profile": [
         *on("no_profile_yet", allow="patron admin", deny="anonymous family volunteer partner staff"),
         *on("patron_profile", allow="patron", deny="anonymous family volunteer partner staff staff_other_office"),
-        *wrong("patron_other", "patron_profile", False,
-               reason="patron.profile ignores the profile it is given: any patron passes for another "
-                      "patron's private home point (safe today only because the views pass the current "
-                      "user's own)"),
+        *on("patron_profile", deny="patron_other"),
     ],
     # --- volunteering -----------------------------------------------------------------------------------------
     "claim.create": on(
@@ -475,10 +468,7 @@ PERMISSIONS: dict[str, list[Row]] = {
         *on("no_profile_yet", allow="volunteer volunteer_other", deny="anonymous family patron partner staff admin"),
         *on("volunteer_profile", allow="volunteer",
             deny="anonymous family patron partner staff staff_other_office admin"),
-        *wrong("volunteer_other", "volunteer_profile", False,
-               reason="volunteer.profile ignores the profile it is given: any volunteer passes for another "
-                      "volunteer's profile (home point, birth year; safe today only because the views pass "
-                      "the current user's own)"),
+        *on("volunteer_profile", deny="volunteer_other"),
     ],
     "api_token.manage_own": on("no_object", allow="volunteer", deny="anonymous family patron partner staff admin"),
     "api_token.revoke": on(

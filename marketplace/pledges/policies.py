@@ -20,12 +20,14 @@ def can_pledge(user, need) -> bool:
 @policy("pledge.view")
 def can_view_pledge(user, pledge) -> bool:
     """The patron, the office's staff and admins; the family sees goods pledged to it on its own pages."""
-    return is_authenticated(user) and (pledge.patron_id == user.id or works_for(user, pledge.office_id))
+    return pledge is not None and is_authenticated(user) and (
+        pledge.patron_id == user.id or works_for(user, pledge.office_id))
 
 
 @policy("pledge.cancel")
 def can_cancel_pledge(user, pledge) -> bool:
-    return is_authenticated(user) and (pledge.patron_id == user.id or works_for(user, pledge.office_id))
+    return pledge is not None and is_authenticated(user) and (
+        pledge.patron_id == user.id or works_for(user, pledge.office_id))
 
 
 @policy("pledge.staff")
@@ -37,6 +39,8 @@ def can_handle_pledges(user, office_id) -> bool:
 @policy("pledge.confirm_goods")
 def can_confirm_goods(user, pledge) -> bool:
     """The office, or the family that received the goods."""
+    if pledge is None:
+        return False
     family = is_authenticated(user) and pledge.need.household.user_id == user.id
     return family or works_for(user, pledge.office_id)
 
@@ -48,8 +52,10 @@ def signed_by_provider(_user, event) -> bool:
 
 
 @policy("patron.profile")
-def can_keep_patron_profile(user, _obj=None) -> bool:
-    return has_role(user, Role.PATRON) or is_admin(user)
+def can_keep_patron_profile(user, profile=None) -> bool:
+    """A patron keeps their own home point (`profile` None: the one they are about to make); admins too."""
+    own = profile is None or profile.user_id == getattr(user, "id", None)
+    return (has_role(user, Role.PATRON) and own) or is_admin(user)
 
 
 @policy("file.read_outcome")

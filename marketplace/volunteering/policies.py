@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 
 @policy("volunteer.profile")
-def is_volunteer(user, _obj=None) -> bool:
-    return has_role(user, Role.VOLUNTEER)
+def can_keep_volunteer_profile(user, profile=None) -> bool:
+    """A volunteer keeps their own profile (`profile` None: the one they are about to make)."""
+    return has_role(user, Role.VOLUNTEER) and (profile is None or profile.user_id == user.id)
 
 
 @policy("claim.create")
