@@ -31,5 +31,5 @@ def can_moderate_user(user, target) -> bool:
         return True
     if user.role is Role.STAFF and target.role is Role.FAMILY:
         household = household_of(target)
-        return household is not None and household.office_id == user.office_id
+        return household is not None and is_staff_of(user, household.office_id)
     return False
