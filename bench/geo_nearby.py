@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from marketplace import create_app, geo  # noqa: E402
-from marketplace.core.roles import Role
+from marketplace.core.roles import Role  # noqa: E402
 from marketplace.accounts.models import AccountStatus, User  # noqa: E402
 from marketplace.core.config import _database_url  # noqa: E402
 from marketplace.core.extensions import db  # noqa: E402
