@@ -5,16 +5,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 import marketplace.accounts.policies  # noqa: F401  (registers the policies)
 from marketplace.core import audit
-from marketplace.accounts import services
+from marketplace.accounts import queries, services
 from marketplace.accounts.forms import (
     ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignupForm,
 )
 from marketplace.core.roles import Role
-from marketplace.accounts.models import AccountStatus, PatronKind, UserSession
+from marketplace.accounts.models import AccountStatus, PatronKind
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.sessions import end_session, start_session
 from marketplace.core.authz import authorize
@@ -180,11 +179,7 @@ def account():
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("accounts.account"))
-    sessions = db.session.scalars(
-        select(UserSession)
-        .where(UserSession.user_id == current_user.id, UserSession.revoked_at.is_(None))
-        .order_by(UserSession.last_seen_at.desc())
-    ).all()
+    sessions = queries.open_sessions_of(current_user)
     return render_template(
         "accounts/account.html", form=form, password_form=ChangePasswordForm(), confirm_form=ConfirmForm(),
         sessions=sessions,

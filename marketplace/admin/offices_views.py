@@ -6,7 +6,6 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from marketplace import geo
 from marketplace.admin.forms import OfficeImportForm
@@ -14,7 +13,7 @@ from marketplace.admin.views import bp
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.geo.regions import region_name
-from marketplace.offices import csv_io, services
+from marketplace.offices import csv_io, queries, services
 from marketplace.offices.forms import OfficeForm
 from marketplace.offices.models import Office
 
@@ -26,8 +25,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 def offices():
     authorize("office.manage")
     q = request.args.get("q", "").strip()
-    stmt = services.search_stmt(select(Office), text=q or None)
-    page = db.paginate(stmt.order_by(Office.region_code, Office.settlement, Office.name), per_page=50, error_out=False)
+    page = db.paginate(queries.all_offices_matching(q or None), per_page=50, error_out=False)
     return render_template("admin/offices.html", page=page, q=q, region_name=region_name,
                            import_form=OfficeImportForm())
 
@@ -99,7 +97,7 @@ def edit_office(office_id: int):
 def export_offices():
     authorize("office.manage")
     buffer = io.StringIO()
-    csv_io.export_offices(buffer, db.session.scalars(select(Office).order_by(Office.code)))
+    csv_io.export_offices(buffer, queries.all_offices_by_code())
     return Response(
         "\ufeff" + buffer.getvalue(),  # a BOM so that spreadsheet programs read the Cyrillic right
         mimetype="text/csv; charset=utf-8",

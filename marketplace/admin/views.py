@@ -5,30 +5,23 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
 
 import marketplace.accounts.policies  # noqa: F401
 import marketplace.core.audit.policies  # noqa: F401
 from marketplace.accounts import services as accounts
+from marketplace.accounts.queries import users_matching
 from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, User
 from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffForm, UserSearchForm
 from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
-from marketplace.core.audit.models import AuditEntry
 from marketplace.accounts.lifecycle import ADMIN_DECISIONS
-from marketplace.core.audit.policies import audit_scope
-from marketplace.core.audit.queries import history_of
+from marketplace.core.audit.queries import entries_readable_by, history_of
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.notifications import queue_email
-from marketplace.offices.models import Office
+from marketplace.offices.queries import office_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def office_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(select(Office.id, Office.name, Office.settlement).order_by(Office.settlement, Office.name))
-    return [(row.id, f"{row.settlement} — {row.name}") for row in rows]
 
 
 @bp.context_processor
@@ -44,16 +37,12 @@ def users():
     form.role.choices = [("", _l("All roles"))] + [(r.value, ROLE_LABELS[r]) for r in Role]
     form.status.choices = [("", _l("Any status"))] + [(s.value, STATUS_LABELS[s]) for s in AccountStatus]
     form.validate()
-    stmt = select(User)
-    if form.q.data:
-        pattern = f"%{form.q.data.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.email).like(pattern),
-                              func.lower(User.organisation_name).like(pattern)))
-    if form.role.data:
-        stmt = stmt.where(User.role == Role(form.role.data))
-    if form.status.data:
-        stmt = stmt.where(User.status == AccountStatus(form.status.data))
-    page = db.paginate(stmt.order_by(User.created_at.desc()), per_page=50, error_out=False)
+    stmt = users_matching(
+        form.q.data,
+        role=Role(form.role.data) if form.role.data else None,
+        status=AccountStatus(form.status.data) if form.status.data else None,
+    )
+    page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("admin/users.html", form=form, page=page)
 
 
@@ -137,10 +126,7 @@ def new_staff():
 @login_required
 def audit_log():
     authorize("audit.view")
-    stmt = audit_scope(current_user, select(AuditEntry))
     action = request.args.get("action", "").strip()
-    if action:
-        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
-    page = db.paginate(stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+    page = db.paginate(entries_readable_by(current_user, action_prefix=action),
                        per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False)
     return render_template("admin/audit.html", page=page, action=action)

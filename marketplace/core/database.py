@@ -1,11 +1,12 @@
-"""Engine set-up that differs between SQLite and PostgreSQL."""
+"""Engine set-up that differs between SQLite and PostgreSQL, and the ping behind /healthz."""
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from marketplace.core.config import INSTANCE
+from marketplace.core.extensions import db
 
 
 def prepare_sqlite(app: Flask) -> None:
@@ -48,3 +49,8 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+def ping() -> None:
+    """Ask the database for `SELECT 1`; raises when it does not answer (for /healthz)."""
+    db.session.execute(select(1))

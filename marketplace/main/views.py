@@ -3,23 +3,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from marketplace.core.roles import Role
-
-from marketplace.accounts.models import AccountStatus, User
-from marketplace.core.urls import safe_next
+from marketplace.accounts.queries import pending_approval_count, staff_without_office_count
 from marketplace.core.authz import authorize
+from marketplace.core.database import ping
 from marketplace.core.extensions import db
-from marketplace.offices.models import Office
+from marketplace.core.roles import Role
+from marketplace.core.urls import safe_next
+from marketplace.offices.queries import office_count, open_office_count
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
 def home():
-    office_count = db.session.scalar(select(func.count()).select_from(Office).where(Office.is_active.is_(True)))
-    return render_template("main/home.html", office_count=office_count)
+    return render_template("main/home.html", office_count=open_office_count())
 
 
 @bp.route("/language", methods=["POST"])
@@ -40,17 +38,13 @@ def set_language():
 def dashboard():
     context: dict = {}
     if current_user.role is Role.ADMIN:
-        context["pending_partners"] = db.session.scalar(
-            select(func.count()).select_from(User).where(User.status == AccountStatus.PENDING_APPROVAL)
-        )
-        context["office_count"] = db.session.scalar(select(func.count()).select_from(Office))
-        context["staff_without_office"] = db.session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.STAFF, User.office_id.is_(None))
-        )
+        context["pending_partners"] = pending_approval_count()
+        context["office_count"] = office_count()
+        context["staff_without_office"] = staff_without_office_count()
     return render_template("main/dashboard.html", **context)
 
 
 @bp.route("/healthz")
 def healthz():
-    db.session.execute(select(1))
+    ping()
     return {"status": "ok"}

@@ -5,8 +5,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.core.audit.queries import history_of
 from marketplace.core.authz import authorize, can
@@ -16,16 +14,13 @@ from marketplace.families.models import Household
 from marketplace.families.queries import evidence_of
 from marketplace.families.services import possible_duplicates, read_personal
 from marketplace.files import RejectedFile
-from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired, Transition
 from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
-from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
-from marketplace.moderation.services import flag_scope
 from marketplace.moderation.blueprint import bp
-from marketplace.moderation.queries import delivery_dates, needs_of
+from marketplace.moderation.queries import delivery_dates, files_of, need_for_review, needs_of, open_flag_count_on
 from marketplace.moderation.views import flag_to_return_to, render_flag
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
-from marketplace.needs.models import Need, NeedMessage, NeedStatus
+from marketplace.needs.models import Need, NeedStatus
 from marketplace.needs.services import attach_outcome_photo, change_status, hide_need, unhide_need
 
 # Decisions after which the staff member goes back to the queue for the next item.
@@ -124,13 +119,7 @@ def household_transition(household_id: int, name: str):
 # --- needs ------------------------------------------------------------------------------------------
 
 def need_or_404(need_id: int) -> Need:
-    need = db.session.scalar(
-        select(Need).where(Need.id == need_id).options(
-            joinedload(Need.household).selectinload(Household.children), selectinload(Need.items),
-            selectinload(Need.messages).joinedload(NeedMessage.author),
-        )
-    )
-    return need or abort(404)
+    return need_for_review(need_id) or abort(404)
 
 
 def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: HideForm | None = None,
@@ -140,13 +129,8 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
     household_readable = can(current_user, "household.read_personal", household)
     if household_readable:
         read_personal(household, current_user, purpose="need review")
-    files = db.session.scalars(
-        select(StoredFile).where(StoredFile.need_id == need.id).order_by(StoredFile.created_at)
-    ).all()
-    open_flags = db.session.scalar(
-        flag_scope(current_user, select(func.count(Flag.id))).where(
-            Flag.status == FlagStatus.OPEN, Flag.target_type == FlagTarget.NEED, Flag.target_id == need.id)
-    ) or 0
+    files = files_of(need)
+    open_flags = open_flag_count_on(current_user, need)
     db.session.commit()  # the read above is audited even when this request changes nothing else
     return render_template(
         "moderation/need.html", need=need, household=household, household_readable=household_readable,

@@ -8,8 +8,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
 from marketplace.core.authz import authorize, can
@@ -23,7 +21,8 @@ from marketplace.moderation.blueprint import bp
 from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
 from marketplace.moderation.labels import labels_context
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
-from marketplace.moderation.services import FlagError, close_flag, flag_scope, hide_user, unhide_user
+from marketplace.moderation.queries import open_flags, targets_of
+from marketplace.moderation.services import FlagError, close_flag, hide_user, unhide_user
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
@@ -73,16 +72,8 @@ def queue():
 # --- flags ------------------------------------------------------------------------------------------
 
 def flag_targets(flags: list[Flag]) -> dict[tuple[FlagTarget, int], Need | User]:
-    """The flagged needs and users of a list of flags, in two queries."""
-    need_ids = {f.target_id for f in flags if f.target_type is FlagTarget.NEED}
-    user_ids = {f.target_id for f in flags if f.target_type is FlagTarget.USER}
-    targets: dict[tuple[FlagTarget, int], Need | User] = {}
-    if need_ids:
-        for need in db.session.scalars(select(Need).where(Need.id.in_(need_ids)).options(joinedload(Need.household))):
-            targets[(FlagTarget.NEED, need.id)] = need
-    if user_ids:
-        for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
-            targets[(FlagTarget.USER, user.id)] = user
+    """The flagged needs and users of a list of flags, in two queries; a family's name shown is audited."""
+    targets = targets_of(flags)
     _audit_family_names_shown(targets.values())
     return targets
 
@@ -104,10 +95,7 @@ def _audit_family_names_shown(targets) -> None:
 @login_required
 def flags():
     form, office = office_filter()
-    stmt = flag_scope(current_user, select(Flag)).where(Flag.status == FlagStatus.OPEN)
-    if office is not None:
-        stmt = stmt.where(Flag.office_id == office.id)
-    items = db.session.scalars(stmt.options(joinedload(Flag.reporter)).order_by(Flag.created_at, Flag.id)).all()
+    items = open_flags(current_user, office.id if office is not None else None)
     return render_template("moderation/flags.html", form=form, office=office, flags=items,
                            targets=flag_targets(items))
 

@@ -6,28 +6,18 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, update
 
 from marketplace.core.urls import safe_next
 from marketplace.core.authz import authorize
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
-from marketplace.notifications import render_message
+from marketplace.notifications import render_message, services
 from marketplace.notifications.models import Notification
-from marketplace.core.roles import is_authenticated
+from marketplace.notifications.queries import notifications_of, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 PER_PAGE = 20
-
-
-def unread_count(user) -> int:
-    """How many notifications the user has not opened yet (0 for visitors), for the header badge."""
-    if not is_authenticated(user):
-        return 0
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
 
 
 @bp.app_context_processor
@@ -66,11 +56,7 @@ def local_target(link: str | None) -> str | None:
 @login_required
 def index():
     """My notifications, newest first, each in the language of the page."""
-    stmt = (
-        select(Notification).where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(notifications_of(current_user), per_page=PER_PAGE, error_out=False)
     items = [(n, notification_text(n)) for n in page.items]
     return render_template("notifications/index.html", page=page, items=items, unread=unread_count(current_user))
 
@@ -92,12 +78,8 @@ def open_notification(notification_id: int):
 def mark_all_read():
     """Mark every one of my unread notifications as read."""
     authorize("notification.read_own", None)
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+    marked = services.mark_all_read(current_user)
     db.session.commit()
-    if result.rowcount:
+    if marked:
         flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))

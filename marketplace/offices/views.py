@@ -5,17 +5,15 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 import marketplace.offices.policies  # noqa: F401  (registers the policies)
 from marketplace import geo
 from marketplace.core.authz import can
 from marketplace.core.extensions import db
 from marketplace.geo.regions import region_name
-from marketplace.offices import services
+from marketplace.offices import queries, services
 from marketplace.offices.forms import OfficeSearchForm
 from marketplace.offices.models import Office
-from marketplace.offices.policies import office_scope
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 
@@ -54,8 +52,8 @@ def index():
                 field.data = None
     if bool(form.lat.data) != bool(form.lon.data):
         form.near.errors.append(_("Your location could not be read. Type a settlement instead."))
-    stmt = office_scope(current_user, select(Office))
-    stmt = services.search_stmt(stmt, region_code=form.region.data or None, text=form.q.data or None)
+    region_code, text = form.region.data or None, form.q.data or None
+    stmt = queries.offices_seen_by(current_user, region_code=region_code, text=text)
     origin = _point(form)
     if origin is not None:
         ranked = services.nearest_offices(stmt, origin[0], origin[1], limit=10)
@@ -64,16 +62,12 @@ def index():
         page = None
     else:
         page = db.paginate(
-            stmt.order_by(Office.region_code, Office.settlement, Office.name),
-            per_page=current_app.config["OFFICES_PER_PAGE"], error_out=False,
+            queries.in_list_order(stmt), per_page=current_app.config["OFFICES_PER_PAGE"], error_out=False,
         )
         offices, distances = list(page.items), {}
     # With a place to measure from, the map shows the offices listed; otherwise every match.
-    all_points = offices if origin is not None else db.session.execute(
-        services.search_stmt(office_scope(current_user, select(Office.id, Office.name, Office.settlement,
-                                                                   Office.latitude, Office.longitude)),
-                             region_code=form.region.data or None, text=form.q.data or None)
-    ).all()
+    all_points = offices if origin is not None else queries.map_points_seen_by(
+        current_user, region_code=region_code, text=text)
     points = [
         {"lat": row.latitude, "lon": row.longitude, "title": row.name, "subtitle": row.settlement,
          "url": url_for("offices.detail", office_id=row.id)}
@@ -82,7 +76,7 @@ def index():
     return render_template(
         "offices/index.html", form=form, offices=offices, distances=distances, page=page, origin=origin,
         points=points, region_name=region_name,
-        total=db.session.scalar(select(func.count()).select_from(stmt.subquery())),
+        total=queries.count_of(stmt),
     )
 
 

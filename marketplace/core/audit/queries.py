@@ -1,7 +1,7 @@
 """Reading the audit log: one object's history as the reader may see it."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.audit.policies import audit_scope
@@ -15,3 +15,11 @@ def history_of(reader, object_type: str, object_id: int, *, limit: int = HISTORY
     stmt = audit_scope(reader, select(AuditEntry)).where(
         AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
     return list(db.session.scalars(stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+def entries_readable_by(reader, *, action_prefix: str = "") -> Select:
+    """A select of the audit entries `reader` may read whose action starts with `action_prefix`, newest first."""
+    stmt = audit_scope(reader, select(AuditEntry))
+    if action_prefix:
+        stmt = stmt.where(AuditEntry.action.like(f"{action_prefix}%"))
+    return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
