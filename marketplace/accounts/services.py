@@ -138,6 +138,11 @@ def update_profile(user: User, *, full_name: str, phone: str | None, locale: str
     return changed
 
 
+def set_language(user: User, code: str) -> None:
+    """Remember the language a user chose (not audited: it is no personal data)."""
+    user.locale = code
+
+
 def log_out_everywhere(user: User) -> int:
     """End every session of the user, this one included."""
     count = revoke_all_sessions(user)

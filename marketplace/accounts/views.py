@@ -109,7 +109,7 @@ def login():
             start_session(user)
             audit.record("account.log_in", user, actor=user)
             if not user.locale and chosen_locale:
-                user.locale = chosen_locale
+                services.set_language(user, chosen_locale)
             if user.locale:
                 session["locale"] = user.locale
             db.session.commit()

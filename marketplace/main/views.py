@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from marketplace.accounts import services as accounts
 from marketplace.accounts.queries import pending_approval_count, staff_without_office_count
 from marketplace.core.authz import authorize
 from marketplace.core.database import ping
@@ -28,7 +29,7 @@ def set_language():
         abort(400)
     session["locale"] = code
     if current_user.is_authenticated:
-        current_user.locale = code
+        accounts.set_language(current_user, code)
         db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
 

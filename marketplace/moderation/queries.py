@@ -10,7 +10,6 @@ from marketplace.accounts.models import User
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.extensions import db
 from marketplace.families.models import Household
-from marketplace.files.models import StoredFile
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import flag_scope
 from marketplace.needs.models import Need, NeedMessage
@@ -42,13 +41,6 @@ def need_for_review(need_id: int) -> Need | None:
             selectinload(Need.messages).joinedload(NeedMessage.author),
         )
     )
-
-
-def files_of(need: Need) -> list[StoredFile]:
-    """The files attached to a need (its photos), oldest first."""
-    return list(db.session.scalars(
-        select(StoredFile).where(StoredFile.need_id == need.id).order_by(StoredFile.created_at)
-    ))
 
 
 def open_flag_count_on(reader, need: Need) -> int:

@@ -17,7 +17,8 @@ from marketplace.files import RejectedFile
 from marketplace.core.lifecycle import IllegalTransition, ReasonRequired, Transition
 from marketplace.moderation.forms import DecisionForm, EraseForm, HideForm, decision_form
 from marketplace.moderation.blueprint import bp
-from marketplace.moderation.queries import delivery_dates, files_of, need_for_review, needs_of, open_flag_count_on
+from marketplace.moderation.queries import delivery_dates, need_for_review, needs_of, open_flag_count_on
+from marketplace.needs.queries import files_of
 from marketplace.moderation.views import flag_to_return_to, render_flag
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedStatus

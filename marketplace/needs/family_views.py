@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -16,9 +15,9 @@ from marketplace.families.forms import ConfirmForm, EvidenceForm
 from marketplace.families.services import household_of
 from marketplace.families.views import bp, max_upload_mb, store_files
 from marketplace.files import RejectedFile
-from marketplace.files.models import StoredFile
 from marketplace.needs.forms import URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, NeedForm
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
+from marketplace.needs.queries import files_of
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 from marketplace.needs.services import (
     GoodsLine, IllegalTransition, NeedData, NeedError, ReasonRequired, answer_question, change_status, create_need,
@@ -39,12 +38,6 @@ def own_need(need_id: int) -> Need:
         abort(404)
     authorize("need.edit_own", need)
     return need
-
-
-def need_files(need: Need) -> list[StoredFile]:
-    return list(db.session.scalars(
-        select(StoredFile).where(StoredFile.need_id == need.id).order_by(StoredFile.created_at)
-    ))
 
 
 def need_data(form: NeedForm) -> NeedData:
@@ -78,7 +71,7 @@ def render_need(need: Need, status: int = 200, **forms):
     available = {t.name: t for t in NEED_LIFECYCLE.available(current_user, need)}
     return render_template(
         "families/need_detail.html", need=need, household=need.household, available=available,
-        files=need_files(need), confirm_form=ConfirmForm(), can_edit=need.status in EDIT_STATES,
+        files=files_of(need), confirm_form=ConfirmForm(), can_edit=need.status in EDIT_STATES,
         can_add_evidence=need.status in EVIDENCE_STATES, category_label=CATEGORY_LABELS.get,
         urgency_label=URGENCY_CHOICE_LABELS.get, **forms,
     ), status

@@ -16,3 +16,11 @@ def mark_all_read(user) -> int:
         .values(read_at=utcnow())
     )
     return result.rowcount
+
+
+def mark_read(notification: Notification) -> bool:
+    """Mark one notification as read (the first opening counts); returns whether it was unread."""
+    if notification.read_at is not None:
+        return False
+    notification.read_at = utcnow()
+    return True

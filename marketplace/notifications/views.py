@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 
 from marketplace.core.urls import safe_next
 from marketplace.core.authz import authorize
-from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.notifications import render_message, services
 from marketplace.notifications.models import Notification
@@ -67,8 +66,7 @@ def open_notification(notification_id: int):
     """Mark a notification as read and go to what it is about (a GET, so that it works as a plain link)."""
     notification = db.session.get(Notification, notification_id) or abort(404)
     authorize("notification.read_own", notification)
-    if notification.read_at is None:
-        notification.read_at = utcnow()
+    if services.mark_read(notification):
         db.session.commit()
     return redirect(local_target(notification.link) or url_for("notifications.index"))
 
