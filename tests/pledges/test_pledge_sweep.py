@@ -11,7 +11,7 @@ from marketplace.payments import gateway
 from marketplace.pledges import services
 from marketplace.pledges.sweep import sweep as sweep_pledges
 from marketplace.pledges.models import PledgeStatus as S
-from tests.test_pledge_support import (  # noqa: F401  (fixtures)
+from tests.pledges.test_pledge_support import (  # noqa: F401  (fixtures)
     audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
     paid_card_pledge, patron, post_event, requests_to,
 )

@@ -21,7 +21,7 @@ from marketplace.pledges.models import GoodsDelivery, PaymentProvider, Pledge, P
 from marketplace.pledges.services import PledgeRefused
 from marketplace.pledges.sweep import sweep
 from tests.factories import NeedItemFactory, UserFactory
-from tests.test_pledge_support import (  # noqa: F401  (fixtures)
+from tests.pledges.test_pledge_support import (  # noqa: F401  (fixtures)
     GOAL, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications, open_need,
     paid_card_pledge, patron, post_event, requests_to, rows,
 )
@@ -411,7 +411,7 @@ def test_a_checkout_is_opened_once_under_the_pledges_idempotency_key(db_session,
     need, who = open_need(), patron()
     pledge = services.pledge_money(need, who, amount=120_000)
     db_session.commit()
-    from tests.test_pledge_support import checkout
+    from tests.pledges.test_pledge_support import checkout
 
     url = checkout(pledge)
     assert checkout(pledge) == url  # a double click opens no second session
@@ -440,7 +440,7 @@ def test_stripe_unreachable_cancels_the_pledge_and_says_so(db_session, app, monk
     need, who = open_need(), patron()
     pledge = services.pledge_money(need, who, amount=120_000)
     db_session.commit()
-    from tests.test_pledge_support import checkout
+    from tests.pledges.test_pledge_support import checkout
 
     with force_locale("en"), pytest.raises(PledgeRefused) as caught:
         checkout(pledge)

@@ -23,7 +23,7 @@ from marketplace.needs.services import public_needs
 from marketplace.notifications.models import Notification
 from tests.conftest import login
 from tests.factories import HouseholdFactory, NeedFactory, OfficeFactory, UserFactory
-from tests.test_duplicates import captured_sql, full_scans, selects_from
+from tests.families.test_duplicates import captured_sql, full_scans, selects_from
 
 
 def ago(**delta):

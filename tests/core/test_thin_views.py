@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "marketplace"
+PACKAGE = Path(__file__).resolve().parents[2] / "marketplace"
 
 # What builds a statement (`select(...)`, also as `sqlalchemy.select(...)` or `db.select(...)`) ...
 STATEMENTS = frozenset({"select", "update", "delete", "insert"})

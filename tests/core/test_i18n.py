@@ -18,7 +18,7 @@ from marketplace.accounts.models import User
 from marketplace.core.extensions import db
 from tests.factories import PASSWORD, UserFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "marketplace" / "translations"
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 HEADLINE = "Help for families, close to home"

@@ -17,7 +17,7 @@ from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services
 from marketplace.volunteering.models import Claim, ClaimStatus
 from tests.factories import NeedFactory, UserFactory
-from tests.test_claims import volunteer
+from tests.volunteering.test_claims import volunteer
 
 CLAIM_PATHS = {"/needs/{need_id}/claims", "/claims/{claim_id}/release", "/claims/{claim_id}/complete",
                "/me/claims"}

@@ -18,8 +18,8 @@ from marketplace.pledges import services
 from marketplace.pledges.models import GoodsDelivery, PledgeStatus
 from tests.conftest import login
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory, UserFactory
-from tests.test_files import GPS_IFD, jpeg_with_gps
-from tests.test_pledge_support import card, fake_stripe, paid_card_pledge, post_event  # noqa: F401  (fixtures)
+from tests.families.test_files import GPS_IFD, jpeg_with_gps
+from tests.pledges.test_pledge_support import card, fake_stripe, paid_card_pledge, post_event  # noqa: F401  (fixtures)
 
 
 

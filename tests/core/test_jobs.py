@@ -13,7 +13,7 @@ from rq.registry import ScheduledJobRegistry
 
 from marketplace.core import jobs
 from marketplace.needs.services import change_status
-from tests.test_notifications import submitted_need  # noqa: F401  (the fixture)
+from tests.notifications.test_notifications import submitted_need  # noqa: F401  (the fixture)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL (CI does) to test the job queue")

@@ -12,7 +12,7 @@ from marketplace.api.schemas import LIST_PARAMETER_NAMES, LIST_PARAMETERS
 from marketplace.core.extensions import db
 from marketplace.needs.models import Category, NeedStatus, Urgency
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory
-from tests.test_catalogue import ALMATY, ASTANA, PLACES, TALDYKORGAN, TEKELI, public_need
+from tests.needs.test_catalogue import ALMATY, ASTANA, PLACES, TALDYKORGAN, TEKELI, public_need
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_every_problem_is_reported_at_once(client, db_session):
 def test_errors_follow_the_requests_language(app, client, db_session):
     body = client.get("/api/v1/needs?colour=red", headers={"Accept-Language": "ru"}).get_json()
     assert body["error"]["title"] == "Не удалось разобрать запрос"
-    from tests.test_catalogue import translated
+    from tests.needs.test_catalogue import translated
 
     expected = translated(app, "ru", "“%(name)s” is not a parameter of this endpoint. It accepts: %(names)s.",
                           name="colour", names=", ".join(LIST_PARAMETER_NAMES))

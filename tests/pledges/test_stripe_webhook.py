@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from marketplace.pledges import payment_events, services
 from marketplace.pledges.models import PaymentEvent, PledgeStatus as S
-from tests.test_pledge_support import (  # noqa: F401  (fixtures)
+from tests.pledges.test_pledge_support import (  # noqa: F401  (fixtures)
     WEBHOOK, audits, card, card_pledge, counters, expected_counters, fake_stripe, notifications,
     open_need, paid_card_pledge, patron, post_event, requests_to, rows,
 )

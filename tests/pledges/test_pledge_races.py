@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import ON_POSTGRES
-from tests.test_pledge_support import (  # noqa: F401  (fixtures)
+from tests.pledges.test_pledge_support import (  # noqa: F401  (fixtures)
     WEBHOOK, audits, card_pledge, expected_counters, fake_stripe, notifications, open_need, patron, requests_to,
     wire_stripe,
 )
