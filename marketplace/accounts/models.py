@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from marketplace.offices.models import Office
 
 
+# The age of majority in Kazakhstan: a child below it, an adult from it (families count children by it, and a
+# volunteer below it takes tasks only with a parent's consent).
+ADULT_AGE = 18
+
 # Roles a person may choose at sign-up; staff and admins are created by an admin.
 SELF_SERVICE_ROLES = (Role.FAMILY, Role.VOLUNTEER, Role.PATRON, Role.PARTNER)
 

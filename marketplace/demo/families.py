@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.core.extensions import db
+from marketplace.core.money import to_minor
 from marketplace.families.services import household_of
 from marketplace.offices.models import Office
 from marketplace.families.forms import consent_text
@@ -97,7 +98,7 @@ def _seed_need(spec: DemoNeed, household, actors: dict, report: DemoReport):
         category=Category(spec.category), title=spec.title, description=spec.description,
         urgency=Urgency(spec.urgency),
         deadline=date.today() + timedelta(days=spec.deadline_days) if spec.deadline_days else None,
-        money_goal=spec.money_kzt * 100 if spec.money_kzt else None,
+        money_goal=to_minor(spec.money_kzt) if spec.money_kzt else None,
         goods=[GoodsLine(name, quantity, unit) for name, quantity, unit in spec.goods],
         volunteer_slots=spec.slots, volunteer_hours=spec.hours,
     ), actor=family)

@@ -9,6 +9,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.dbtypes import UTCDateTime, enum_column, utcnow
+from marketplace.accounts.models import ADULT_AGE
 from marketplace.core.extensions import db
 
 if TYPE_CHECKING:
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
 # Kazakhstan's definition of a large family: four or more children under 18.
 LARGE_FAMILY_CHILDREN = 4
-ADULT_AGE = 18
 
 
 class HouseholdStatus(str, enum.Enum):

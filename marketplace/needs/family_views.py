@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
+from marketplace.core.money import to_tenge
 from marketplace.needs.labels import CATEGORY_LABELS
 from marketplace.families.forms import ConfirmForm, EvidenceForm
 from marketplace.families.services import household_of
@@ -56,7 +57,7 @@ def need_form_data(need: Need) -> dict:
     return {
         "category": need.category.value, "title": need.title, "description": need.description,
         "urgency": need.urgency.value, "deadline": need.deadline,
-        "money_goal": str(need.money_goal // 100) if need.money_goal else "",
+        "money_goal": str(to_tenge(need.money_goal)) if need.money_goal else "",
         "goods": [{"name": i.name, "quantity": i.quantity, "unit": i.unit or ""} for i in need.items],
         "volunteer_slots": need.volunteer_slots or None, "volunteer_hours": need.volunteer_hours,
         "volunteer_in_home": need.in_home,

@@ -11,12 +11,12 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
+from marketplace.accounts.models import ADULT_AGE
 from marketplace.core.roles import Role
 from marketplace.needs.models import OPEN_STATES, Need
 from marketplace.needs.services import is_public
 from marketplace.volunteering.models import Skill, VolunteerProfile
 
-ADULT_AGE = 18
 
 
 class ClaimRefused(ValueError):
