@@ -358,3 +358,138 @@ class FlagFactory(BaseFactory):
         dismissed = factory.Trait(
             status=FlagStatus.DISMISSED, resolved_at=factory.LazyFunction(utcnow), resolution_note="Всё в порядке.",
         )
+
+
+# --- files, the conversation about a need, consent, notifications and tokens --------------------------
+#
+# These models hold a user's or a household's id without a relationship to it. Their factories take the
+# object (`user=`, `household=`, `need=`) or its id (`user_id=`, ...); given neither, they make one, and
+# given the id they make nothing more.
+
+from marketplace.accounts.models import ApiToken  # noqa: E402
+from marketplace.families.models import ConsentRecord  # noqa: E402
+from marketplace.files.models import StoredFile  # noqa: E402
+from marketplace.needs.models import MessageKind, NeedMessage  # noqa: E402
+from marketplace.notifications.models import Notification  # noqa: E402
+
+
+class IdOf(factory.SubFactory):
+    """The id of a new row made by the sub-factory (for a foreign key with no relationship to set)."""
+
+    def evaluate(self, instance, step, extra):
+        return super().evaluate(instance, step, extra).id
+
+
+def id_of(name: str, subfactory, **defaults):
+    """The id of the object given as the parameter `name`, or else of a new one made by `subfactory`."""
+    return factory.Maybe(name, yes_declaration=factory.SelfAttribute(f"{name}.id"),
+                         no_declaration=IdOf(subfactory, **defaults))
+
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+
+
+class StoredFileFactory(BaseFactory):
+    """An uploaded file's row (no bytes are written): a 2 KB JPEG of a household (`household=` or
+    `household_id=`; a new submitted one unless given), or of a need when `need=` (or `need_id=` with
+    `household_id=`) is given. `evidence` is the household's evidence, of no need; `need_photo` a photo
+    attached to a need (a new open need unless `need=` is given); `pdf` makes it a PDF document. Who
+    uploaded it stays empty unless `uploaded_by_id=` is given (the app never reads it)."""
+
+    class Meta:
+        model = StoredFile
+
+    household_id = factory.Maybe(
+        "need",
+        yes_declaration=factory.SelfAttribute("need.household_id"),
+        no_declaration=id_of("household", HouseholdFactory, submitted=True),
+    )
+    need_id = factory.Maybe("need", yes_declaration=factory.SelfAttribute("need.id"), no_declaration=None)
+    stored_name = factory.LazyAttributeSequence(lambda f, n: f"{n:032x}{EXTENSIONS.get(f.content_type, '')}")
+    original_name = factory.LazyAttribute(lambda f: f"{f.label}{EXTENSIONS.get(f.content_type, '')}")
+    content_type = "image/jpeg"
+    size = 2048
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+
+    class Params:
+        household = None  # the Household the file belongs to
+        need = None  # the Need it was attached to
+        label = "справка"  # the original name, without its extension
+        evidence = factory.Trait(need=None, label="справка_о_составе_семьи")
+        need_photo = factory.Trait(need=factory.SubFactory(NeedFactory, open=True), label="фото")
+        pdf = factory.Trait(content_type="application/pdf")
+
+
+class NeedMessageFactory(BaseFactory):
+    """Staff's question to the family about a need (a new need waiting for the answer unless `need=` is
+    given), asked by staff of the need's office unless `author=` or `author_id=` is given. `answer` is the
+    family's answer, `note` a note of the office."""
+
+    class Meta:
+        model = NeedMessage
+
+    need = factory.SubFactory(NeedFactory, needs_info=True)
+    kind = MessageKind.QUESTION
+    body = "Пришлите, пожалуйста, справку о составе семьи."
+    author_id = id_of("author", UserFactory, role=Role.STAFF, office=factory.SelfAttribute("..need.office"))
+
+    class Params:
+        author = None  # the User who wrote it
+        question = factory.Trait(kind=MessageKind.QUESTION)
+        answer = factory.Trait(
+            kind=MessageKind.ANSWER, body="Справку приложили.", author=factory.SelfAttribute("need.household.user"),
+        )
+        note = factory.Trait(kind=MessageKind.NOTE, body="Семья получила помощь, спасибо волонтёрам.")
+
+
+class ConsentRecordFactory(BaseFactory):
+    """A family's consent to the processing of its personal data, in Russian (a new family unless `user=`
+    or `user_id=` is given); `withdrawn` was taken back."""
+
+    class Meta:
+        model = ConsentRecord
+
+    user_id = id_of("user", UserFactory, family=True)
+    version = "2026-11"
+    text_shown = "Я даю согласие на сбор и обработку моих персональных данных."
+    locale = "ru"
+
+    class Params:
+        user = None  # the User who consented
+        given = factory.Trait(withdrawn_at=None)
+        withdrawn = factory.Trait(withdrawn_at=factory.LazyFunction(utcnow))
+
+
+class NotificationFactory(BaseFactory):
+    """An unread notification that a pledge was paid (a new user's unless `user=` or `user_id=` is given);
+    `read` has been read."""
+
+    class Meta:
+        model = Notification
+
+    user_id = id_of("user", UserFactory)
+    kind = "pledge.paid"
+    params = factory.LazyFunction(dict)
+
+    class Params:
+        user = None  # the User notified
+        unread = factory.Trait(read_at=None)
+        read = factory.Trait(read_at=factory.LazyFunction(utcnow))
+
+
+class ApiTokenFactory(BaseFactory):
+    """A live token of the phone app (a new user's unless `user=` or `user_id=` is given); `revoked` no
+    longer works."""
+
+    class Meta:
+        model = ApiToken
+
+    user_id = id_of("user", UserFactory)
+    name = "Телефон"
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    prefix = "sw_test"
+
+    class Params:
+        user = None  # the User whose token it is
+        live = factory.Trait(revoked_at=None)
+        revoked = factory.Trait(revoked_at=factory.LazyFunction(utcnow))

@@ -1,20 +1,26 @@
-"""The factories of pledges, patrons' and volunteers' profiles, claims and flags: each status trait stores
-a row in that status, and the rows pass the database's own checks (on SQLite and on PostgreSQL alike)."""
+"""The factories of pledges, patrons' and volunteers' profiles, claims, flags, files, a need's messages,
+consent, notifications and API tokens: each status trait stores a row in that status, and the rows pass the
+database's own checks (on SQLite and on PostgreSQL alike)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import ApiToken, User
 from marketplace.core.extensions import db
 from marketplace.core.roles import Role
+from marketplace.families.models import ConsentRecord, Household
+from marketplace.files.models import StoredFile
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
+from marketplace.needs.models import MessageKind, Need, NeedMessage, NeedStatus
+from marketplace.notifications.models import Notification
 from marketplace.pledges.models import PatronProfile, Pledge, PledgeKind, PledgeStatus
 from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile
 from tests.factories import (
-    ClaimFactory, FlagFactory, NeedFactory, OfficeFactory, PatronProfileFactory, PledgeFactory, UserFactory,
-    VolunteerProfileFactory,
+    ApiTokenFactory, ClaimFactory, ConsentRecordFactory, FlagFactory, HouseholdFactory, NeedFactory,
+    NeedMessageFactory, NotificationFactory, OfficeFactory, PatronProfileFactory, PledgeFactory, StoredFileFactory,
+    UserFactory, VolunteerProfileFactory,
 )
 
 
@@ -22,6 +28,10 @@ def stored(model, row_id, column):
     """The column as the database holds it, not as the session remembers it."""
     db.session.expire_all()
     return db.session.scalar(select(column).where(model.id == row_id))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count(model.id)))
 
 
 # --- pledges ------------------------------------------------------------------------------------
@@ -123,3 +133,141 @@ def test_a_flag_is_about_the_need_given_and_goes_to_its_office(db_session):
     flag = FlagFactory(target=need, reporter=reporter)
     assert (flag.target_type, flag.target_id, flag.office_id) == (FlagTarget.NEED, need.id, need.office_id)
     assert stored(Flag, flag.id, Flag.reporter_id) == reporter.id
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+def test_a_file_is_a_jpeg_of_a_new_household_by_default(db_session):
+    stored_file = StoredFileFactory()
+    row = db_session.get(StoredFile, stored_file.id)
+    assert db_session.get(Household, row.household_id) is not None and row.need_id is None
+    assert (row.original_name, row.content_type, row.size) == ("справка.jpg", "image/jpeg", 2048)
+    assert row.stored_name.endswith(".jpg") and row.uploaded_by_id is None and row.is_image
+
+
+def test_household_evidence_is_of_the_household_given_and_of_no_need(db_session):
+    household = HouseholdFactory(submitted=True)
+    evidence = StoredFileFactory(evidence=True, household=household)
+    assert stored(StoredFile, evidence.id, StoredFile.household_id) == household.id
+    assert stored(StoredFile, evidence.id, StoredFile.need_id) is None
+    assert evidence.original_name == "справка_о_составе_семьи.jpg"
+    assert StoredFileFactory(evidence=True).household_id != household.id  # a new household unless given
+
+
+def test_a_need_photo_belongs_to_the_need_and_its_household(db_session):
+    photo = StoredFileFactory(need_photo=True)
+    need = db_session.get(Need, stored(StoredFile, photo.id, StoredFile.need_id))
+    assert need.status is NeedStatus.VERIFIED and photo.household_id == need.household_id
+    assert photo.original_name == "фото.jpg" and photo.content_type == "image/jpeg"
+    given = NeedFactory(open=True)
+    assert StoredFileFactory(need_photo=True, need=given).need_id == given.id
+
+
+def test_a_pdf_file(db_session):
+    pdf = StoredFileFactory(pdf=True)
+    assert stored(StoredFile, pdf.id, StoredFile.content_type) == "application/pdf"
+    assert pdf.original_name == "справка.pdf" and pdf.stored_name.endswith(".pdf") and not pdf.is_image
+    certificate = StoredFileFactory(evidence=True, pdf=True)
+    assert certificate.original_name == "справка_о_составе_семьи.pdf" and certificate.content_type == "application/pdf"
+
+
+def test_a_file_given_by_ids_makes_no_other_row(db_session):
+    need = NeedFactory(open=True)
+    households, needs, users = count(Household), count(Need), count(User)
+    stored_file = StoredFileFactory(household_id=need.household_id, need_id=need.id,
+                                    uploaded_by_id=need.household.user_id)
+    assert (count(Household), count(Need), count(User)) == (households, needs, users)
+    row = db_session.get(StoredFile, stored_file.id)
+    assert (row.household_id, row.need_id, row.uploaded_by_id) == (need.household_id, need.id, need.household.user_id)
+
+
+def test_the_database_really_checks_files_here(db_session):
+    """A stored name is used once: a second file under the same name is refused."""
+    StoredFileFactory(stored_name="same.jpg")
+    with pytest.raises(IntegrityError):
+        StoredFileFactory(stored_name="same.jpg")
+    db_session.rollback()
+
+
+# --- a need's messages ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", list(MessageKind), ids=lambda k: k.value)
+def test_a_need_message_trait_per_kind(db_session, kind):
+    message = NeedMessageFactory(**{kind.value: True})
+    assert stored(NeedMessage, message.id, NeedMessage.kind) is kind
+    author = db_session.get(User, stored(NeedMessage, message.id, NeedMessage.author_id))
+    if kind is MessageKind.ANSWER:
+        assert author.id == message.need.household.user_id
+    else:  # staff of the need's office
+        assert author.role is Role.STAFF and author.office_id == message.need.office_id
+    assert message.body
+
+
+def test_a_need_message_is_about_the_need_given_by_the_author_given(db_session):
+    need = NeedFactory(needs_info=True)
+    staff = UserFactory(role=Role.STAFF, office=need.office)
+    users = count(User)
+    question = NeedMessageFactory(need=need, author=staff, body="Какая школа?")
+    answer = NeedMessageFactory(need=need, answer=True, author_id=need.household.user_id)
+    assert count(User) == users  # no other author was made
+    db_session.expire_all()
+    assert [(m.kind, m.body, m.author_id) for m in db_session.get(Need, need.id).messages] == [
+        (MessageKind.QUESTION, "Какая школа?", staff.id), (MessageKind.ANSWER, answer.body, need.household.user_id)]
+    assert question.need_id == need.id
+
+
+# --- consent, notifications and tokens ----------------------------------------------------------------
+
+@pytest.mark.parametrize("trait", ["given", "withdrawn"])
+def test_a_consent_record_trait_per_state(db_session, trait):
+    record = ConsentRecordFactory(**{trait: True})
+    assert (stored(ConsentRecord, record.id, ConsentRecord.withdrawn_at) is None) is (trait == "given")
+    assert db_session.get(User, record.user_id).role is Role.FAMILY
+    assert (record.version, record.locale) == ("2026-11", "ru") and record.given_at is not None
+
+
+def test_a_consent_record_is_of_the_user_given(db_session):
+    family = UserFactory(family=True)
+    users = count(User)
+    assert stored(ConsentRecord, ConsentRecordFactory(user=family).id, ConsentRecord.user_id) == family.id
+    assert stored(ConsentRecord, ConsentRecordFactory(user_id=family.id).id, ConsentRecord.user_id) == family.id
+    assert count(User) == users
+
+
+@pytest.mark.parametrize("trait", ["unread", "read"])
+def test_a_notification_trait_per_state(db_session, trait):
+    notification = NotificationFactory(**{trait: True})
+    assert (stored(Notification, notification.id, Notification.read_at) is None) is (trait == "unread")
+    assert db_session.get(User, notification.user_id) is not None
+    assert (notification.kind, notification.params) == ("pledge.paid", {})
+
+
+def test_a_notification_is_for_the_user_given(db_session):
+    patron = UserFactory(patron=True)
+    users = count(User)
+    assert stored(Notification, NotificationFactory(user=patron).id, Notification.user_id) == patron.id
+    assert stored(Notification, NotificationFactory(user_id=patron.id).id, Notification.user_id) == patron.id
+    assert count(User) == users
+
+
+@pytest.mark.parametrize("trait", ["live", "revoked"])
+def test_an_api_token_trait_per_state(db_session, trait):
+    token = ApiTokenFactory(**{trait: True})
+    assert (stored(ApiToken, token.id, ApiToken.revoked_at) is None) is (trait == "live")
+    assert db_session.get(User, token.user_id) is not None
+
+
+def test_an_api_token_is_of_the_user_given(db_session):
+    volunteer = UserFactory(volunteer=True)
+    users = count(User)
+    assert stored(ApiToken, ApiTokenFactory(user=volunteer).id, ApiToken.user_id) == volunteer.id
+    assert stored(ApiToken, ApiTokenFactory(user_id=volunteer.id).id, ApiToken.user_id) == volunteer.id
+    assert count(User) == users
+
+
+def test_the_database_really_checks_api_tokens_here(db_session):
+    """A token's hash is unique: a second token with the same hash is refused."""
+    token = ApiTokenFactory()
+    with pytest.raises(IntegrityError):
+        ApiTokenFactory(token_hash=token.token_hash)
+    db_session.rollback()

@@ -26,55 +26,21 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-import factory
 import pytest
 
 from marketplace.core.authz import can, registered_actions
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 from marketplace.core.roles import Role
-from marketplace.files.models import StoredFile
-from marketplace.notifications.models import Notification
-from marketplace.accounts.models import ApiToken
 from tests.factories import (
-    BaseFactory, ClaimFactory, FlagFactory, HouseholdFactory, NeedFactory, OfficeFactory, PatronProfileFactory,
-    PledgeFactory, UserFactory, VolunteerProfileFactory,
+    ApiTokenFactory, ClaimFactory, FlagFactory, HouseholdFactory, NeedFactory, NotificationFactory, OfficeFactory,
+    PatronProfileFactory, PledgeFactory, StoredFileFactory, UserFactory, VolunteerProfileFactory,
 )
 
 PRINCIPALS = (
     "anonymous", "family", "family_other", "volunteer", "volunteer_other", "patron", "patron_other", "partner",
     "staff", "staff_other_office", "admin",
 )
-
-
-# --- rows of files, notifications and tokens (only these tests need them) --------------------------------
-
-class StoredFileFactory(BaseFactory):
-    class Meta:
-        model = StoredFile
-
-    stored_name = factory.Sequence(lambda n: f"{n:032x}.jpg")
-    original_name = "справка.jpg"
-    content_type = "image/jpeg"
-    size = 2048
-    sha256 = factory.Sequence(lambda n: f"{n:064x}")
-
-
-class NotificationFactory(BaseFactory):
-    class Meta:
-        model = Notification
-
-    kind = "pledge.paid"
-    params = factory.LazyFunction(dict)
-
-
-class ApiTokenFactory(BaseFactory):
-    class Meta:
-        model = ApiToken
-
-    name = "Телефон"
-    token_hash = factory.Sequence(lambda n: f"{n:064x}")
-    prefix = "sw_test"
 
 
 # --- the world: principals and objects, each made only when a row asks for it -------------------------------

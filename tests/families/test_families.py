@@ -15,8 +15,7 @@ from marketplace.core.audit.models import AuditEntry
 from marketplace.core.extensions import db
 from marketplace.families.models import Child, ConsentRecord, Household, HouseholdStatus
 from marketplace.families.services import CONSENT_VERSION, household_of
-from marketplace.files.models import StoredFile
-from tests.factories import HouseholdFactory, NeedFactory, OfficeFactory
+from tests.factories import HouseholdFactory, NeedFactory, OfficeFactory, StoredFileFactory
 
 TALGAR = (43.30235, 77.23811)  # the gazetteer's point for Талгар
 
@@ -259,9 +258,8 @@ def test_submit_sends_the_household_to_its_office(client, login_as, offices):
 
 def test_answering_the_office_sends_the_household_again(client, login_as, offices):
     household = HouseholdFactory(office=offices["almaty"], needs_info=True, status_reason="Which school?")
-    db.session.add(StoredFile(household_id=household.id, stored_name="a" * 32 + ".png", original_name="c.png",
-                              content_type="image/png", size=10, sha256="0" * 64))
-    db.session.commit()
+    StoredFileFactory(evidence=True, household=household, stored_name="a" * 32 + ".png", original_name="c.png",
+                      content_type="image/png", size=10, sha256="0" * 64)
     login_as(household.user)
     assert client.post("/family/household/submit").status_code == 302
     db.session.expire_all()

@@ -15,14 +15,13 @@ from marketplace.accounts.models import AccountStatus
 from marketplace.core.audit.models import AuditEntry
 from marketplace.core.dbtypes import utcnow
 from marketplace.families.models import Household, HouseholdStatus
-from marketplace.files.models import StoredFile
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.services import FlagError, create_flag
 from marketplace.needs.models import MessageKind, Need, NeedStatus, Urgency
 from marketplace.needs.services import public_needs
 from marketplace.notifications.models import Notification
 from tests.conftest import login
-from tests.factories import HouseholdFactory, NeedFactory, OfficeFactory, UserFactory
+from tests.factories import FlagFactory, HouseholdFactory, NeedFactory, OfficeFactory, StoredFileFactory, UserFactory
 from tests.families.test_duplicates import captured_sql, full_scans, selects_from
 
 
@@ -191,11 +190,10 @@ def test_missing_objects_are_404(client, db_session, staff_user):
 def test_household_screen_shows_private_data_evidence_duplicates_and_history(client, db_session, office, staff_user):
     household = HouseholdFactory(office=office, submitted=True, phone="+7 701 987 65 43",
                                  children=[2010, 2012, 2015, 2019], single_parent=True, user=UserFactory(family=True, full_name="Гульнара Ержанова"))
-    certificate = StoredFile(household_id=household.id, stored_name="a" * 32, original_name="справка.pdf",
-                             content_type="application/pdf", size=2048, sha256="0" * 64)
-    photo = StoredFile(household_id=household.id, stored_name="b" * 32, original_name="фото.jpg",
-                       content_type="image/jpeg", size=4096, sha256="1" * 64)
-    db_session.add_all([certificate, photo])
+    certificate = StoredFileFactory(evidence=True, pdf=True, household=household, stored_name="a" * 32,
+                                    original_name="справка.pdf", size=2048, sha256="0" * 64)
+    photo = StoredFileFactory(evidence=True, household=household, stored_name="b" * 32, original_name="фото.jpg",
+                              content_type="image/jpeg", size=4096, sha256="1" * 64)
     delivered = NeedFactory(household=household, closed=True, title="Куртки на зиму", closed_at=ago(days=20))
     same_office = HouseholdFactory(office=office, phone="8 701 987 65 43", children=[2001],
                                    user=UserFactory(family=True, full_name="Гульнара Ержан"))
@@ -532,8 +530,8 @@ def test_one_open_flag_per_user_and_object(db_session):
     create_flag(UserFactory(), FlagTarget.NEED, need, "Другой человек может")  # someone else may
     # The database itself refuses a second open flag (the partial unique index), not only the service.
     with pytest.raises(IntegrityError), db_session.begin_nested():
-        db_session.add(Flag(reporter_id=reporter.id, target_type=FlagTarget.NEED, target_id=need.id,
-                            reason="в обход сервиса", office_id=need.office_id))
+        db_session.add(FlagFactory.build(reporter=reporter, target_type=FlagTarget.NEED, target=need,
+                                         reason="в обход сервиса", office_id=need.office_id))
     # Once the first is handled, the same person may flag it again.
     first.status = FlagStatus.DISMISSED
     db_session.flush()

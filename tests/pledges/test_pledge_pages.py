@@ -21,7 +21,7 @@ from marketplace.pledges import services
 from marketplace.pledges.models import (
     GoodsDelivery, PatronProfile, PaymentProvider, Pledge, PledgeKind, PledgeStatus,
 )
-from tests.factories import NeedFactory, NeedItemFactory, UserFactory
+from tests.factories import NeedFactory, NeedItemFactory, StoredFileFactory, UserFactory
 from tests.stripe_fake import fake_stripe  # noqa: F401  (the fixture)
 
 TALGAR = (43.30, 77.24)  # where the offline gazetteer puts "Талгар"
@@ -445,15 +445,11 @@ def test_proof_of_delivery_shows_the_outcome_of_supported_needs(client, db_sessi
 
 
 def test_proof_of_delivery_shows_the_outcome_photo(client, db_session, login_as, patron_user):
-    from marketplace.files.models import StoredFile
-
     need = NeedFactory(open=True)
     pledge = services.pledge_money(need, patron_user, amount=5_000_000)
     services.change_pledge(pledge, "confirm_transfer", actor=staff_of(need))
-    photo = StoredFile(household_id=need.household_id, need_id=need.id, original_name="outcome.jpg",
-                       stored_name="outcome-test.jpg", content_type="image/jpeg", size=10, sha256="0" * 64)
-    db_session.add(photo)
-    db_session.flush()
+    photo = StoredFileFactory(need_photo=True, need=need, original_name="outcome.jpg", stored_name="outcome-test.jpg",
+                              content_type="image/jpeg", size=10, sha256="0" * 64)
     need.status, need.outcome_photo_id, need.closed_at = NeedStatus.FULFILLED, photo.id, utcnow()
     db_session.commit()
     login_as(patron_user)

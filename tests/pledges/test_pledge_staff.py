@@ -17,7 +17,9 @@ from marketplace.notifications.models import Notification
 from marketplace.pledges import services
 from marketplace.pledges.models import GoodsDelivery, PledgeStatus
 from tests.conftest import login
-from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory, UserFactory
+from tests.factories import (
+    HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory, StoredFileFactory, UserFactory,
+)
 from tests.families.test_files import GPS_IFD, jpeg_with_gps
 from tests.pledges.test_pledge_support import card, fake_stripe, paid_card_pledge, post_event  # noqa: F401  (fixtures)
 
@@ -279,9 +281,8 @@ def test_the_outcome_photo_is_proof_for_the_patrons_who_gave_only(app, client, d
     paid = pledge_money(app, db_session, need, patron_user)
     waiting_patron = UserFactory(patron=True, email="still-waiting@example.kz")
     pledge_money(app, db_session, need, waiting_patron, amount=200_000)
-    evidence = StoredFile(household_id=need.household_id, need_id=need.id, stored_name="evidence.png",
-                          original_name="справка.png", content_type="image/png", size=1, sha256="0")
-    db_session.add(evidence)
+    evidence = StoredFileFactory(need_photo=True, need=need, stored_name="evidence.png", original_name="справка.png",
+                                 content_type="image/png", size=1, sha256="0")
     db_session.commit()
     login(client, staff)
     confirm(client, paid)

@@ -20,11 +20,12 @@ import pytest
 
 from marketplace.core.roles import Role
 from marketplace.core.extensions import db
-from marketplace.families.models import ConsentRecord
-from marketplace.files.models import StoredFile
-from marketplace.needs.models import Category, MessageKind, NeedMessage, NeedStatus, Urgency
+from marketplace.needs.models import Category, NeedStatus, Urgency
 from tests.conftest import login
-from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory, UserFactory
+from tests.factories import (
+    ConsentRecordFactory, HouseholdFactory, NeedFactory, NeedItemFactory, NeedMessageFactory, OfficeFactory,
+    StoredFileFactory, UserFactory,
+)
 
 EXACT_LAT, EXACT_LON = 43.123456, 76.987654
 COARSE_LAT, COARSE_LON = 43.12, 76.99
@@ -92,8 +93,7 @@ def world(db_session) -> World:
         other_circumstances="Обстоятельства-ТАЙНА-5521", status_reason="Причина-домохозяйства-ТАЙНА-7788",
         verified_by_id=staff.id, verified_at=datetime(2026, 3, 1, tzinfo=timezone.utc),
     )
-    db.session.add(ConsentRecord(user_id=family.id, version="2026-11", text_shown="…", locale="ru",
-                                 ip_address="203.0.113.77"))
+    ConsentRecordFactory(user=family, version="2026-11", text_shown="…", locale="ru", ip_address="203.0.113.77")
     public_place = dict(settlement="Алматы", region_code="almaty-city", public_latitude=COARSE_LAT,
                         public_longitude=COARSE_LON, verified_by_id=staff.id,
                         verified_at=datetime(2026, 3, 3, tzinfo=timezone.utc))
@@ -111,20 +111,17 @@ def world(db_session) -> World:
                                   hidden_by_id=staff.id, hidden_reason="Причина-скрытия-ТАЙНА-1414", **public_place)
     for need in needs.values():
         NeedItemFactory(need=need, name="Стиральная машина", quantity=1)
-        db.session.add_all([
-            NeedMessage(need_id=need.id, kind=MessageKind.QUESTION, body="Вопрос-офиса-ТАЙНА-3141",
-                        author_id=staff.id),
-            NeedMessage(need_id=need.id, kind=MessageKind.ANSWER, body="Ответ-семьи-ТАЙНА-2718", author_id=family.id),
-        ])
-        db.session.add(StoredFile(
-            household_id=household.id, need_id=need.id, stored_name=f"c0ffee5eed5a1e0f4b1d6e8a9c7d3f21{need.id:04d}",
-            original_name="svidetelstvo_Tleuberdieva_LEAK.pdf", content_type="application/pdf", size=2048,
-            sha256="d1e2a3d4b5e6e7f8" * 4, uploaded_by_id=family.id,
-        ))
-    db.session.add(StoredFile(
-        household_id=household.id, stored_name="c0ffee5eed5a1e0f4b1d6e8a9c7d3f21", content_type="application/pdf",
+        NeedMessageFactory(need=need, question=True, body="Вопрос-офиса-ТАЙНА-3141", author=staff)
+        NeedMessageFactory(need=need, answer=True, body="Ответ-семьи-ТАЙНА-2718", author=family)
+        StoredFileFactory(
+            need_photo=True, pdf=True, need=need, stored_name=f"c0ffee5eed5a1e0f4b1d6e8a9c7d3f21{need.id:04d}",
+            original_name="svidetelstvo_Tleuberdieva_LEAK.pdf", size=2048, sha256="d1e2a3d4b5e6e7f8" * 4,
+            uploaded_by_id=family.id,
+        )
+    StoredFileFactory(
+        evidence=True, pdf=True, household=household, stored_name="c0ffee5eed5a1e0f4b1d6e8a9c7d3f21",
         original_name="svidetelstvo_Tleuberdieva_LEAK.pdf", size=2048, sha256="d1e2a3d4b5e6e7f8" * 4,
-    ))
+    )
     # A family the office has not verified yet, whose need somehow says "verified": still not public.
     unverified = HouseholdFactory(
         submitted=True, office=office, phone="+7 777 000 99 11", latitude=EXACT_LAT, longitude=EXACT_LON,

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from marketplace.core.audit.models import AuditEntry
 from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services
-from marketplace.volunteering.models import ClaimStatus, VettingStatus, VolunteerProfile
-from tests.factories import NeedFactory, UserFactory
+from marketplace.volunteering.models import ClaimStatus, VettingStatus
+from tests.factories import NeedFactory, UserFactory, VolunteerProfileFactory
 from marketplace.core.roles import Role
 
 
@@ -18,11 +18,10 @@ def volunteer(db_session, *, age=30, vetted=False, consent=False):
     user = UserFactory(role=Role.VOLUNTEER)
     from marketplace.core.dbtypes import utcnow
 
-    db_session.add(VolunteerProfile(
-        user_id=user.id, birth_year=date.today().year - age, latitude=43.25, longitude=76.9, radius_km=20,
-        vetting_status=VettingStatus.VETTED if vetted else VettingStatus.NOT_REQUESTED,
-        parent_consent_at=utcnow() if consent else None))
-    db_session.commit()
+    VolunteerProfileFactory(
+        user=user, birth_year=date.today().year - age, settlement=None, latitude=43.25, longitude=76.9, radius_km=20,
+        availability=0, vetting_status=VettingStatus.VETTED if vetted else VettingStatus.NOT_REQUESTED,
+        parent_consent_at=utcnow() if consent else None)
     return user
 
 

@@ -7,18 +7,16 @@ from sqlalchemy import select
 
 from marketplace.core.roles import Role
 from marketplace.core.audit.models import AuditEntry
-from marketplace.volunteering.models import Claim, ClaimStatus, VettingStatus, VolunteerProfile
+from marketplace.volunteering.models import Claim, ClaimStatus, VettingStatus
 from tests.conftest import login
-from tests.factories import NeedFactory, OfficeFactory, UserFactory
+from tests.factories import NeedFactory, OfficeFactory, UserFactory, VolunteerProfileFactory
 
 
 def profile(db_session, office, lat, lon, *, age=30, status=VettingStatus.NOT_REQUESTED):
     user = UserFactory(role=Role.VOLUNTEER)
-    record = VolunteerProfile(user_id=user.id, birth_year=date.today().year - age, latitude=lat, longitude=lon,
-                              radius_km=20, vetting_status=status, vetting_office_id=office.id)
-    db_session.add(record)
-    db_session.commit()
-    return record
+    return VolunteerProfileFactory(user=user, birth_year=date.today().year - age, settlement=None, latitude=lat,
+                                   longitude=lon, radius_km=20, availability=0, vetting_status=status,
+                                   vetting_office=office)
 
 
 def test_dispatch_plan_and_send(client, db_session):

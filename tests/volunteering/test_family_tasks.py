@@ -6,17 +6,16 @@ from datetime import date
 from marketplace.core.roles import Role
 from marketplace.needs.models import NeedStatus
 from marketplace.volunteering import services
-from marketplace.volunteering.models import ClaimStatus, VolunteerProfile
+from marketplace.volunteering.models import ClaimStatus
 from tests.conftest import login
-from tests.factories import NeedFactory, UserFactory
+from tests.factories import NeedFactory, UserFactory, VolunteerProfileFactory
 
 
 def test_family_confirms_and_the_need_is_fulfilled(app, client, db_session):
     need = NeedFactory(open=True, money_goal=None, volunteer_slots=1, volunteer_hours=2)
     helper = UserFactory(role=Role.VOLUNTEER)
-    db_session.add(VolunteerProfile(user_id=helper.id, birth_year=date.today().year - 25, latitude=43.24,
-                                    longitude=76.89, radius_km=10))
-    db_session.commit()
+    VolunteerProfileFactory(user=helper, birth_year=date.today().year - 25, settlement=None, latitude=43.24,
+                            longitude=76.89, radius_km=10, availability=0)
     with app.test_request_context():
         claim = services.claim_slot(need, helper)
         services.change_claim(claim, "report_done", actor=helper)

@@ -11,19 +11,17 @@ from marketplace.needs.models import NeedStatus
 from marketplace.notifications.models import Notification
 from marketplace.volunteering import services
 from marketplace.volunteering.matching import suggest_volunteers
-from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill
+from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile
 from tests.conftest import login
-from tests.factories import NeedFactory, UserFactory
+from tests.factories import NeedFactory, UserFactory, VolunteerProfileFactory
 
 
 def volunteer(db_session, name, lat, lon, *, radius=20, skills=(), vetted=False, age=30):
     user = UserFactory(role=Role.VOLUNTEER, full_name=name)
-    profile = VolunteerProfile(user_id=user.id, birth_year=date.today().year - age, latitude=lat, longitude=lon,
-                               radius_km=radius, vetting_status=VettingStatus.VETTED if vetted else
-                               VettingStatus.NOT_REQUESTED, parent_consent_at=utcnow() if age < 18 else None)
-    profile.skills = [VolunteerSkill(skill=s) for s in skills]
-    db_session.add(profile)
-    db_session.commit()
+    VolunteerProfileFactory(user=user, birth_year=date.today().year - age, settlement=None, latitude=lat,
+                            longitude=lon, radius_km=radius, availability=0,
+                            vetting_status=VettingStatus.VETTED if vetted else VettingStatus.NOT_REQUESTED,
+                            parent_consent_at=utcnow() if age < 18 else None, skills=skills)
     return user
 
 

@@ -10,20 +10,18 @@ from sqlalchemy import select
 from marketplace.core.roles import Role
 from marketplace.core.audit.models import AuditEntry
 from marketplace.volunteering import services
-from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile, VolunteerSkill
-from tests.factories import NeedFactory, UserFactory
+from marketplace.volunteering.models import Claim, ClaimStatus, Skill, VettingStatus, VolunteerProfile
+from tests.factories import NeedFactory, UserFactory, VolunteerProfileFactory
 
 ALMATY = (43.25249, 76.9115)  # where the offline gazetteer puts "Алматы"
 
 
 def make_volunteer(db_session, user=None, *, age=30, vetted=False, skills=(), radius=10.0, point=ALMATY):
     user = user or UserFactory(role=Role.VOLUNTEER)
-    db_session.add(VolunteerProfile(
-        user_id=user.id, birth_year=date.today().year - age, settlement="Алматы", latitude=point[0],
+    VolunteerProfileFactory(
+        user=user, birth_year=date.today().year - age, settlement="Алматы", latitude=point[0],
         longitude=point[1], radius_km=radius, availability=0,
-        vetting_status=VettingStatus.VETTED if vetted else VettingStatus.NOT_REQUESTED,
-        skills=[VolunteerSkill(skill=s) for s in skills]))
-    db_session.commit()
+        vetting_status=VettingStatus.VETTED if vetted else VettingStatus.NOT_REQUESTED, skills=skills)
     return user
 
 
