@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -21,6 +22,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.json.ensure_ascii = False  # Cyrillic and Kazakh letters stay readable in JSON
     check_production_settings(app)
+    register_proxies(app)
     register_request_guard(app)
     configure_logging(app)
     register_database(app)
@@ -47,6 +49,27 @@ def check_production_settings(app: Flask) -> None:
         )
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
+    public_url = app.config.get("PUBLIC_URL") or ""
+    hosts = app.config.get("TRUSTED_HOSTS") or []
+    if not public_url.startswith(("https://", "http://")) or not hosts:
+        raise RuntimeError(
+            "PUBLIC_URL (e.g. https://social-window.kz) and TRUSTED_HOSTS (e.g. social-window.kz) must be set in "
+            "production: links in e-mails are built from PUBLIC_URL, and requests for any other host are refused"
+        )
+    if urlsplit(public_url).hostname not in hosts:
+        raise RuntimeError(f"the host of PUBLIC_URL ({public_url}) must be one of TRUSTED_HOSTS ({', '.join(hosts)})")
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from the headers they set
+    (X-Forwarded-For, X-Forwarded-Proto); with none, such headers are ignored, as anyone could send them."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    if not app.config.get("PUBLIC_URL"):
+        app.config["PUBLIC_URL"] = app.config["DEVELOPMENT_PUBLIC_URL"]
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def configure_logging(app: Flask) -> None:
@@ -87,6 +110,7 @@ def register_extensions(app: Flask) -> None:
 def register_security(app: Flask) -> None:
     """Security headers (CSP without any third-party script) and the authorization check."""
     from marketplace.core import authz
+    from marketplace.core.caching import register_cache_rules
     from marketplace.core.extensions import talisman
 
     tile_host = app.config["MAP_TILE_URL"].split("/")[2] if "://" in app.config["MAP_TILE_URL"] else ""
@@ -115,6 +139,7 @@ def register_security(app: Flask) -> None:
         referrer_policy="same-origin",
     )
     app.after_request(authz.check_request_was_authorized)
+    register_cache_rules(app)
 
 
 def register_i18n_step(app: Flask) -> None:
@@ -173,6 +198,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.volunteering.staff_views import bp as volunteering_staff_bp
     from marketplace.volunteering.views import bp as volunteering_bp
 
+    import marketplace.accounts.email_views  # noqa: F401  (a new e-mail address, on accounts)
     import marketplace.accounts.token_views  # noqa: F401  (API tokens, on accounts)
     import marketplace.admin.offices_views  # noqa: F401  (offices, on admin)
     import marketplace.api.auth  # noqa: F401  (who calls the API: a token or the session, and its CSRF check)

@@ -129,3 +129,26 @@ class ProfileForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: CSRF only."""
+
+
+class ConfirmSignupForm(FlaskForm):
+    """The last step of a sign-up: the password chosen, typed again on the link's page."""
+
+    password = PasswordField(
+        _l("Your password"), validators=[DataRequired(message=_l("Please enter your password."))],
+        description=_l("The password you chose when signing up."),
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New e-mail address"),
+        validators=[DataRequired(message=_l("Please enter your e-mail address.")),
+                    Email(message=_l("This does not look like an e-mail address.")), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(message=_l("Please enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )

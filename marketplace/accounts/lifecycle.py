@@ -4,13 +4,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import AccountStatus as S, User
-from marketplace.accounts.sessions import revoke_all_sessions
+from marketplace.accounts.sessions import revoke_all_access
 from marketplace.core.lifecycle import StateMachine, Transition
 from marketplace.core.roles import Role, has_role, is_admin
 
 
 def by_admin(actor, _user: User) -> bool:
     return is_admin(actor)
+
+
+def by_the_owner(actor, user: User) -> bool:
+    """Only the person who signed up confirms the address: they hold the e-mailed link and the password."""
+    return actor is not None and getattr(actor, "id", None) == user.id
 
 
 def by_office_or_admin(actor, _user: User) -> bool:
@@ -21,12 +26,16 @@ def by_office_or_admin(actor, _user: User) -> bool:
 def _record(user: User, transition: Transition, actor, reason: str | None) -> None:
     user.status_reason = "erased" if transition.name == "erase" else reason
     if transition.target in (S.DISABLED, S.REJECTED):
-        revoke_all_sessions(user)
+        revoke_all_access(user, actor=actor, reason=transition.name)
 
 
 ACCOUNT_LIFECYCLE = StateMachine(
     "account",
     [
+        # The e-mailed link opened and the password typed: a person's account is ready, an NGO's waits for
+        # the admin.
+        Transition("confirm_email", frozenset({S.UNCONFIRMED}), S.ACTIVE, by_the_owner),
+        Transition("confirm_email_for_approval", frozenset({S.UNCONFIRMED}), S.PENDING_APPROVAL, by_the_owner),
         Transition("approve", frozenset({S.PENDING_APPROVAL}), S.ACTIVE, by_admin, label=_l("Approve")),
         Transition("reject", frozenset({S.PENDING_APPROVAL}), S.REJECTED, by_admin, reason_required=True,
                    label=_l("Reject")),

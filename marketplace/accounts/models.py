@@ -26,6 +26,7 @@ SELF_SERVICE_ROLES = (Role.FAMILY, Role.VOLUNTEER, Role.PATRON, Role.PARTNER)
 
 
 class AccountStatus(str, enum.Enum):
+    UNCONFIRMED = "unconfirmed"  # signed up, the e-mail address not yet confirmed: cannot log in
     PENDING_APPROVAL = "pending_approval"
     ACTIVE = "active"
     REJECTED = "rejected"

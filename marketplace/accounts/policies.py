@@ -19,6 +19,11 @@ def can_sign_up(user, _obj) -> bool:
     return not user.is_authenticated
 
 
+@policy("account.confirm_email")
+def can_confirm_email(_user, _obj) -> bool:
+    return True  # the signed link and, for a sign-up, the password are the proof; anyone may open one
+
+
 @policy("account.log_in")
 def can_log_in(user, _obj) -> bool:
     return True  # logging in again as someone else is allowed; the old session is ended

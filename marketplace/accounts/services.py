@@ -5,10 +5,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.lifecycle import ACCOUNT_LIFECYCLE, ADMIN_DECISIONS
 from marketplace.core import audit
@@ -16,7 +15,10 @@ from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, PatronKind, User, UserSession
 from marketplace.accounts.passwords import dummy_verify, hash_password, needs_rehash, verify_password
-from marketplace.accounts.sessions import revoke_all_sessions
+from marketplace.accounts import links, notices
+from marketplace.accounts.links import reset_token, user_for_reset_token  # noqa: F401  (the accounts API)
+from marketplace.accounts.sessions import Revoked, revoke_all_access
+from marketplace.core.urls import external_url
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 
@@ -59,29 +61,51 @@ class SignupData:
     bin: str | None = None
 
 
-def sign_up(data: SignupData) -> User:
-    """Create a self-service account; an NGO partner waits for an admin's approval."""
+@dataclass(frozen=True)
+class SignupResult:
+    """What a sign-up did: made an account waiting for its e-mail to be confirmed, or found the address taken
+    (its owner is told by e-mail). The visitor sees the same "check your e-mail" page either way."""
+
+    user: User | None = None
+    owner: User | None = None
+
+
+def sign_up(data: SignupData) -> SignupResult:
+    """Create a self-service account that waits for its address to be confirmed by the e-mailed link.
+
+    A newer sign-up for an address that is still unconfirmed replaces the older one (only the holder of the
+    mailbox can finish either), so nobody can reserve someone else's address.
+    """
     if data.role not in (Role.FAMILY, Role.VOLUNTEER, Role.PATRON, Role.PARTNER):
         raise AccountError("role not open for sign-up")
-    if find_by_email(data.email) is not None:
-        raise AccountError(_("An account with this e-mail already exists. Log in or reset the password."))
-    status = AccountStatus.PENDING_APPROVAL if data.role is Role.PARTNER else AccountStatus.ACTIVE
-    user = User(
-        email=normalise_email(data.email),
-        password_hash=hash_password(data.password),
-        role=data.role,
-        status=status,
-        full_name=data.full_name.strip(),
-        phone=data.phone or None,
-        locale=data.locale,
-        organisation_name=(data.organisation_name or "").strip() or None,
-        patron_kind=data.patron_kind if data.role is Role.PATRON else None,
-        bin=data.bin or None,
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record("account.sign_up", user, actor=user, to_state=status)
-    return user
+    password_hash = hash_password(data.password)  # hashed either way: a taken address costs the same work
+    existing = find_by_email(data.email)
+    if existing is not None and existing.status is not AccountStatus.UNCONFIRMED:
+        return SignupResult(owner=existing)
+    user = existing or User(email=normalise_email(data.email), status=AccountStatus.UNCONFIRMED)
+    user.password_hash = password_hash
+    user.role = data.role
+    user.full_name = data.full_name.strip()
+    user.phone = data.phone or None
+    user.locale = data.locale
+    user.organisation_name = (data.organisation_name or "").strip() or None
+    user.patron_kind = data.patron_kind if data.role is Role.PATRON else None
+    user.bin = data.bin or None
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:  # the same address signed up a moment ago in another request
+        return SignupResult(owner=find_by_email(data.email))
+    audit.record("account.sign_up", user, actor=user, to_state=AccountStatus.UNCONFIRMED,
+                 reason="replaced an unconfirmed sign-up" if existing is not None else None)
+    return SignupResult(user=user)
+
+
+def confirm_signup(user: User) -> None:
+    """The owner opened the link and typed the password: the account is ready (an NGO's waits for the admin)."""
+    transition = "confirm_email_for_approval" if user.role is Role.PARTNER else "confirm_email"
+    ACCOUNT_LIFECYCLE.apply(user, transition, actor=user)
 
 
 def create_user(
@@ -119,12 +143,15 @@ def authenticate(email: str, password: str) -> User | None:
 
 def change_password(
     user: User, new_password: str, *, actor=None, reason: str = "changed", keep_session: UserSession | None = None
-) -> None:
-    """Set a new password and end every session of the user but `keep_session` (the one changing it)."""
+) -> Revoked:
+    """Set a new password; end every session of the user but `keep_session` (the one changing it) and every
+    API token, and tell the account's address."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    revoke_all_sessions(user, keep=keep_session)
+    revoked = revoke_all_access(user, actor=actor or user, reason="password " + reason, keep=keep_session)
     audit.record("account.password_" + reason, user, actor=actor or user)
+    notices.password_changed(user, revoked, by_reset=reason == "reset")
+    return revoked
 
 
 def update_profile(user: User, *, full_name: str, phone: str | None, locale: str | None) -> list[str]:
@@ -143,11 +170,35 @@ def set_language(user: User, code: str) -> None:
     user.locale = code
 
 
-def log_out_everywhere(user: User) -> int:
-    """End every session of the user, this one included."""
-    count = revoke_all_sessions(user)
-    audit.record("account.sessions_revoked", user, actor=user, reason=f"{count} sessions")
-    return count
+def log_out_everywhere(user: User) -> Revoked:
+    """End every session of the user, this one included, and every API token."""
+    revoked = revoke_all_access(user, actor=user, reason="log out everywhere")
+    audit.record("account.sessions_revoked", user, actor=user,
+                 reason=f"{revoked.sessions} sessions, {len(revoked.tokens)} API tokens")
+    return revoked
+
+
+def request_email_change(user: User, new_email: str) -> str:
+    """Start changing the address: a link goes to the new one (returned), a notice to the old one."""
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError(_("This is already your address."))
+    link = external_url("accounts.confirm_email_change",
+                        token=links.make_token(links.CONFIRM_EMAIL, user, email=new_email, old=user.email))
+    notices.email_change_requested(user, new_email, link)
+    audit.record("account.email_change_requested", user, actor=user)
+    return new_email
+
+
+def change_email(user: User, new_email: str) -> None:
+    """The new address's link was opened: the account moves to it, and the old address is told."""
+    taken = find_by_email(new_email)
+    if taken is not None and taken.id != user.id:
+        raise AccountError(_("This address already belongs to another account."))
+    old_email = user.email
+    user.email = normalise_email(new_email)
+    audit.record("account.email_changed", user, actor=user)
+    notices.email_changed(user, old_email)
 
 
 def can_transition(user: User, transition: str) -> bool:
@@ -177,24 +228,3 @@ def assign_office(user: User, office_id: int | None, *, actor: User) -> None:
         "account.assign_office", user, actor=actor, from_state=str(before) if before else None,
         to_state=str(office_id) if office_id else None, office_id=office_id,
     )
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
-
-
-def reset_token(user: User) -> str:
-    """A signed token for a reset link; it dies once the password changes."""
-    return _reset_serializer().dumps({"uid": user.id, "ph": user.password_hash[-16:]})
-
-
-def user_for_reset_token(token: str) -> User | None:
-    """The account a reset token is for, if it is valid, fresh and unused."""
-    try:
-        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (BadSignature, SignatureExpired):
-        return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.is_active or user.password_hash[-16:] != data.get("ph"):
-        return None
-    return user

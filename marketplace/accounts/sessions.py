@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask, request
@@ -11,6 +12,7 @@ from flask_login import AnonymousUserMixin, LoginManager, login_user, logout_use
 from sqlalchemy import select, update
 
 from marketplace.accounts.models import User, UserSession
+from marketplace.accounts.tokens import revoke_all_tokens
 from marketplace.core.dbtypes import utcnow
 from marketplace.core.extensions import db
 
@@ -94,3 +96,17 @@ def revoke_all_sessions(user: User, *, keep: UserSession | None = None) -> int:
         stmt = stmt.where(UserSession.id != keep.id)
     result = db.session.execute(stmt.values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """What ending all of an account's access stopped: how many sessions, and the API tokens by name."""
+
+    sessions: int = 0
+    tokens: list[str] = field(default_factory=list)
+
+
+def revoke_all_access(user: User, *, actor, reason: str, keep: UserSession | None = None) -> Revoked:
+    """End every session (but `keep`) and every API token of `user`: after a new password, "log out
+    everywhere" or a disabled account nothing that was issued before still works."""
+    return Revoked(revoke_all_sessions(user, keep=keep), revoke_all_tokens(user, actor=actor, reason=reason))

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from marketplace.accounts import notices
 from marketplace.accounts.models import ApiToken, User
 from marketplace.core import audit
 from marketplace.core.dbtypes import utcnow
@@ -35,6 +36,7 @@ def create_token(user, name: str) -> tuple[ApiToken, str]:
     db.session.add(token)
     db.session.flush()
     audit.record("api_token.create", token, actor=user, object_type="api_token", reason=token.name)
+    notices.token_created(user, token.name)
     return token, raw
 
 
@@ -45,6 +47,19 @@ def revoke_token(token: ApiToken, actor) -> ApiToken:
         audit.record("api_token.revoke", token, actor=actor, object_type="api_token", reason=token.name)
         db.session.flush()
     return token
+
+
+def revoke_all_tokens(user, *, actor, reason: str) -> list[str]:
+    """Stop every live token of `user` (a new password, "log out everywhere", a disabled account);
+    returns their names, for the page and the e-mail that say which ones stopped working."""
+    live = list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)))
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+        audit.record("api_token.revoke", token, actor=actor, object_type="api_token", reason=f"{token.name} ({reason})")
+    db.session.flush()
+    return [token.name for token in live]
 
 
 def user_for_token(raw: str | None) -> User | None:

@@ -8,18 +8,20 @@ from flask_login import current_user, login_required
 
 import marketplace.accounts.policies  # noqa: F401  (registers the policies)
 from marketplace.core import audit
-from marketplace.accounts import queries, services
+from marketplace.accounts import links, notices, queries, services
 from marketplace.accounts.forms import (
-    ChangePasswordForm, ConfirmForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignupForm,
+    ChangeEmailForm, ChangePasswordForm, ConfirmForm, ConfirmSignupForm, ForgotPasswordForm, LoginForm, ProfileForm,
+    ResetPasswordForm, SignupForm,
 )
 from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, PatronKind
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.sessions import end_session, start_session
 from marketplace.core.authz import authorize
+from marketplace.core.caching import personal_response
 from marketplace.core.extensions import db, limiter
 from marketplace.notifications import queue_email
-from marketplace.core.urls import safe_next
+from marketplace.core.urls import external_url, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -37,6 +39,13 @@ def _submitted_email() -> str:
 
 def _login_failed(response) -> bool:
     return response.status_code != 302
+
+
+def _flash_revoked_tokens(revoked) -> None:
+    """Say which API tokens stopped working, so that the owner knows which apps need a new one."""
+    if revoked.tokens:
+        flash(_("These API tokens no longer work: %(names)s. Make new ones under “API tokens”.",
+                names=", ".join(revoked.tokens)), "info")
 
 
 @bp.route("/signup")
@@ -67,18 +76,60 @@ def signup(role: str):
             bin=(form.bin.data or "").strip() or None,
         )
         try:
-            user = services.sign_up(data)
+            result = services.sign_up(data)
         except services.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
+            if result.user is not None:
+                link = external_url("accounts.confirm_signup", token=links.make_token(links.CONFIRM_SIGNUP, result.user))
+                notices.confirm_signup(result.user, link)
+            elif result.owner is not None:
+                notices.signup_with_taken_address(result.owner)
+            db.session.commit()
+            # The same page whether the address was free or taken: the form does not tell who has an account.
+            session["signup_email"] = services.normalise_email(form.email.data)
+            return redirect(url_for("accounts.signup_sent"))
+    return render_template("accounts/signup.html", form=form, role=role, role_info=SIGNUP_ROLES[role])
+
+
+@bp.route("/signup/sent")
+def signup_sent():
+    authorize("account.sign_up")
+    personal_response()  # it names the address typed
+    return render_template("accounts/check_email.html", email=session.get("signup_email"))
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+def confirm_signup(token: str):
+    """The link from the sign-up letter: typing the password chosen at sign-up finishes it, so that a link
+    opened by someone who did not sign up (or a sign-up made in their name) opens nothing."""
+    authorize("account.confirm_email")
+    personal_response()  # the page's address holds the link's secret
+    user = links.user_for_signup_token(token)
+    if user is None:
+        flash(_("This link has expired or was already used. Log in, or sign up again."), "error")
+        return redirect(url_for("accounts.login"))
+    form = ConfirmSignupForm()
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(_("This is not the password you chose when signing up."))
+        else:
+            services.confirm_signup(user)
+            if current_user.is_authenticated:
+                end_session(current_user)
+            session.clear()
             start_session(user)
+            audit.record("account.log_in", user, actor=user)
+            if user.locale:
+                session["locale"] = user.locale
             db.session.commit()
             if user.status is AccountStatus.PENDING_APPROVAL:
                 flash(_("Thank you! Your organisation is waiting for an administrator's approval."), "info")
             else:
                 flash(_("Welcome to Social Window! Your account is ready."), "success")
             return redirect(url_for("main.dashboard"))
-    return render_template("accounts/signup.html", form=form, role=role, role_info=SIGNUP_ROLES[role])
+    return render_template("accounts/confirm_signup.html", form=form, email=user.email)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -93,6 +144,13 @@ def login():
     authorize("account.log_in")
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.status is AccountStatus.UNCONFIRMED:
+            # The right password of a sign-up not yet confirmed: the letter goes again, and the page says what
+            # it says for a wrong password, so that it cannot tell a free address from a taken one.
+            notices.confirm_signup(user, external_url("accounts.confirm_signup",
+                                                      token=links.make_token(links.CONFIRM_SIGNUP, user)))
+            db.session.commit()
+            user = None
         if user is None:
             form.password.errors.append(_("The e-mail or the password is wrong."))
         elif not user.is_active:
@@ -140,7 +198,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = services.find_by_email(form.email.data)
         if user is not None and user.is_active:
-            link = url_for("accounts.reset_password", token=services.reset_token(user), _external=True)
+            link = external_url("accounts.reset_password", token=services.reset_token(user))
             queue_email(user, _l("Reset your Social Window password"), "password_reset", link=link)
             db.session.commit()
         # The same answer either way, so that the form does not reveal who has an account.
@@ -154,17 +212,32 @@ def forgot_password():
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
 def reset_password(token: str):
     authorize("account.reset_password")
+    personal_response()  # the page's address holds the link's secret
     user = services.user_for_reset_token(token)
     if user is None:
         flash(_("This link has expired or was already used. Ask for a new one."), "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.change_password(user, form.password.data, actor=user, reason="reset")
+        revoked = services.change_password(user, form.password.data, actor=user, reason="reset")
         db.session.commit()
         flash(_("Your password has been changed. Please log in with the new password."), "success")
+        _flash_revoked_tokens(revoked)
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
+
+
+EMAIL_FORM_PREFIX = "change_email"  # its fields must not share ids with the password form's on the same page
+
+
+def account_page(*, form=None, password_form=None, email_form=None, status: int = 200):
+    """The account page, with whichever of its forms failed shown with its errors."""
+    form = form or ProfileForm(obj=current_user, locale=current_user.locale or session.get("locale") or "ru")
+    return render_template(
+        "accounts/account.html", form=form, password_form=password_form or ChangePasswordForm(),
+        email_form=email_form or ChangeEmailForm(formdata=None, prefix=EMAIL_FORM_PREFIX), confirm_form=ConfirmForm(),
+        sessions=queries.open_sessions_of(current_user),
+    ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -179,11 +252,7 @@ def account():
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("accounts.account"))
-    sessions = queries.open_sessions_of(current_user)
-    return render_template(
-        "accounts/account.html", form=form, password_form=ChangePasswordForm(), confirm_form=ConfirmForm(),
-        sessions=sessions,
-    )
+    return account_page(form=form)
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -195,15 +264,13 @@ def change_password():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            services.change_password(current_user, form.password.data, actor=current_user,
-                                     keep_session=current_user.current_session)
+            revoked = services.change_password(current_user, form.password.data, actor=current_user,
+                                               keep_session=current_user.current_session)
             db.session.commit()
             flash(_("Your password has been changed. You have been logged out on every other device."), "success")
+            _flash_revoked_tokens(revoked)
             return redirect(url_for("accounts.account"))
-    profile = ProfileForm(obj=current_user, locale=current_user.locale or "ru")
-    return render_template(
-        "accounts/account.html", form=profile, password_form=form, confirm_form=ConfirmForm(), sessions=[],
-    ), 400
+    return account_page(password_form=form, status=400)
 
 
 @bp.route("/account/logout-everywhere", methods=["POST"])
@@ -212,9 +279,10 @@ def logout_everywhere():
     authorize("account.edit_own", current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.log_out_everywhere(current_user)
+    revoked = services.log_out_everywhere(current_user)
     end_session(current_user)
     db.session.commit()
     session.clear()
     flash(_("You have been logged out on every device."), "info")
+    _flash_revoked_tokens(revoked)
     return redirect(url_for("accounts.login"))

@@ -17,6 +17,7 @@ ROLE_LABELS = {
 }
 
 STATUS_LABELS = {
+    AccountStatus.UNCONFIRMED: _l("E-mail not confirmed yet"),
     AccountStatus.PENDING_APPROVAL: _l("Waiting for approval"),
     AccountStatus.ACTIVE: _l("Active"),
     AccountStatus.REJECTED: _l("Rejected"),

@@ -18,6 +18,7 @@ from marketplace.accounts.lifecycle import ADMIN_DECISIONS
 from marketplace.core.audit.queries import entries_readable_by, history_of
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
+from marketplace.core.urls import external_url
 from marketplace.notifications import queue_email
 from marketplace.offices.queries import office_choices
 
@@ -114,7 +115,7 @@ def new_staff():
         except accounts.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            link = url_for("accounts.reset_password", token=accounts.reset_token(user), _external=True)
+            link = external_url("accounts.reset_password", token=accounts.reset_token(user))
             queue_email(user, _l("Your Social Window staff account"), "staff_welcome", link=link, office=user.office)
             db.session.commit()
             flash(_("The staff account was created and an e-mail to set the password was sent."), "success")

@@ -60,6 +60,8 @@ class Config:
     ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)
     PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
+    SIGNUP_CONFIRM_MAX_AGE = _int("SIGNUP_CONFIRM_MAX_AGE", 3 * 24 * 3600)
+    EMAIL_CHANGE_MAX_AGE = _int("EMAIL_CHANGE_MAX_AGE", 24 * 3600)
 
     # Rate limits (Flask-Limiter syntax).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
@@ -102,11 +104,18 @@ class Config:
     MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_MB", 8) * 1024 * 1024
     MAX_CONTENT_LENGTH = _int("MAX_REQUEST_MB", 40) * 1024 * 1024
 
-    # The site's address, for links in e-mails sent outside a request (jobs, CLI).
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
-    # Host names the site answers to (comma-separated); any other Host header gets a 400, so that links
-    # built from the request (password resets, Stripe's return addresses) always name this site.
+    # The site's address: every link that leaves the site (e-mails, Stripe's return addresses, the API's
+    # absolute URLs) is built from it, never from the request's Host header. Production refuses to start
+    # without it; elsewhere it defaults to the development server.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+    # Host names the site answers to (comma-separated); any other Host header gets a 400. Required in
+    # production.
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    # How many reverse proxies (nginx, a load balancer) stand in front and set X-Forwarded-For/-Proto: 0 trusts
+    # no such header (the client is whoever connected); 1 behind the README's nginx. Rate limits and the
+    # sessions' addresses use the client address this gives.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     # Card payments (Stripe Checkout). With no secret key money pledges wait for a transfer staff confirm.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

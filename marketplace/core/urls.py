@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 
 def safe_next(target: str | None) -> str | None:
@@ -26,8 +26,13 @@ def path_for(endpoint: str, **values) -> str | None:
 
 
 def absolute(path: str | None) -> str | None:
-    """A path made absolute for an e-mail: this request's host, else PUBLIC_URL."""
+    """A site path made absolute with PUBLIC_URL, for e-mails and addresses handed to others. Never the request's
+    Host: a forged one would put an attacker's site into a password-reset letter."""
     if not path:
         return None
-    base = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"]
-    return base.rstrip("/") + path
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def external_url(endpoint: str, **values) -> str | None:
+    """`url_for(..., _external=True)`, but on PUBLIC_URL, and also outside a request (jobs, CLI)."""
+    return absolute(path_for(endpoint, **values))

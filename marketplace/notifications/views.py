@@ -37,14 +37,15 @@ def notification_text(notification: Notification) -> str:
 def local_target(link: str | None) -> str | None:
     """Where opening a notification may lead: a path on this site, never another site.
 
-    Links are stored absolute (e-mails need them so), made by url_for(_external=True); such a link is
-    accepted only for this site's host and followed as a path, the rest must pass `safe_next`.
+    Links are stored as paths; an absolute one (an older row) is accepted only for this site's host (PUBLIC_URL
+    or the request's) and followed as a path, the rest must pass `safe_next`.
     """
     if not link:
         return None
     parts = urlsplit(link.strip())
     if parts.scheme or parts.netloc:
-        own_hosts = {request.host, current_app.config.get("SERVER_NAME")} - {None, ""}
+        own_hosts = {request.host, current_app.config.get("SERVER_NAME"),
+                     urlsplit(current_app.config["PUBLIC_URL"]).netloc} - {None, ""}
         if parts.scheme not in ("http", "https") or parts.netloc not in own_hosts:
             return None
         link = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))

@@ -23,18 +23,40 @@ def signup(client, role="volunteer", **fields):
     return client.post(f"/signup/{role}", data=data)
 
 
+def link_in(message) -> str:
+    """The one link of the site in a letter."""
+    links = re.findall(r"https?://\S+", message.body)
+    assert links, message.body
+    return links[-1]
+
+
+def confirm(client, outbox, password: str = GOOD):
+    """Open the sign-up letter's link and type the password, as the new user does."""
+    path = "/" + link_in(outbox[-1]).split("/", 3)[3]
+    assert client.get(path).status_code == 200
+    return client.post(path, data={"password": password})
+
+
 def actions(db_session, user) -> list[str]:
     return list(db_session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "user",
                                                                    AuditEntry.object_id == user.id)))
 
 
-def test_volunteer_signs_up_and_is_logged_in(client, db_session):
+def test_volunteer_signs_up_confirms_the_address_and_is_logged_in(client, db_session, outbox):
     response = signup(client)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signup/sent")
+    assert "aliya@example.kz" in client.get("/signup/sent").get_data(as_text=True)
     user = db_session.scalar(select(User).where(User.email == "aliya@example.kz"))
-    assert user.role is Role.VOLUNTEER and user.status is AccountStatus.ACTIVE
+    assert user.role is Role.VOLUNTEER and user.status is AccountStatus.UNCONFIRMED
     assert user.password_hash.startswith("$argon2id$") and GOOD not in user.password_hash
-    assert "account.sign_up" in actions(db_session, user)
+    assert client.get("/dashboard").status_code == 302  # not logged in before the link is opened
+    assert [m.recipients for m in outbox] == [["aliya@example.kz"]]
+
+    response = confirm(client, outbox)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
+    db_session.refresh(user)
+    assert user.status is AccountStatus.ACTIVE
+    assert actions(db_session, user)[:2] == ["account.sign_up", "account.confirm_email"]
     assert "Алия" in client.get("/dashboard").get_data(as_text=True)
 
 
@@ -50,11 +72,13 @@ def test_password_policy_explains_what_is_wrong_and_creates_nothing(client, db_s
     assert db_session.scalar(select(User).where(User.email == "aliya@example.kz")) is None
 
 
-def test_email_is_unique_whatever_the_case(client, db_session):
+def test_email_is_unique_whatever_the_case(client, db_session, outbox):
     UserFactory(email="aliya@example.kz")
     response = signup(client, email="ALIYA@Example.kz")
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/signup/sent")
     assert len(db_session.scalars(select(User).where(User.email == "aliya@example.kz")).all()) == 1
+    assert [m.recipients for m in outbox] == [["aliya@example.kz"]]
+    assert "already have an account" in outbox[0].body
 
 
 def valid_bin(first11: str = "18044001234") -> str:
@@ -94,6 +118,7 @@ def test_bin_checksum():
 def test_partner_waits_for_approval_then_admin_approves(client, other_client, db_session, admin_user, outbox):
     response = signup(client, role="partner", organisation_name="ОФ «Көмек»", email="ngo@example.kz")
     assert response.status_code == 302
+    confirm(client, outbox)
     partner = db_session.scalar(select(User).where(User.email == "ngo@example.kz"))
     assert partner.status is AccountStatus.PENDING_APPROVAL
     assert "waiting for an administrator" in client.get("/dashboard").get_data(as_text=True)
@@ -103,7 +128,7 @@ def test_partner_waits_for_approval_then_admin_approves(client, other_client, db
     db_session.refresh(partner)
     assert partner.status is AccountStatus.ACTIVE
     assert "account.approve" in actions(db_session, partner)
-    assert [m.recipients for m in outbox] == [["ngo@example.kz"]]
+    assert [m.recipients for m in outbox] == [["ngo@example.kz"], ["ngo@example.kz"]]  # the link, the decision
 
 
 def test_reject_needs_a_reason(client, db_session, admin_user):
@@ -205,9 +230,11 @@ def test_password_reset_by_email(client, other_client, db_session, volunteer_use
     assert response.status_code == 302
     assert len(outbox) == 1 and outbox[0].recipients == [volunteer_user.email]
     link = re.search(r"http://\S+/password/reset/\S+", outbox[0].body).group(0)
-    path = link.split("localhost", 1)[1]
+    path = "/" + link.split("/", 3)[3]
     new = "a brand new sentence"
     assert client.post(path, data={"password": new, "confirm": new}).status_code == 302
+    assert [m.recipients for m in outbox[1:]] == [[volunteer_user.email]]  # "your password was reset"
+    assert "was reset" in outbox[1].body
     assert login(client, volunteer_user, new).status_code == 302
     assert other_client.get("/dashboard").status_code == 302  # sessions ended by the reset
     again = client.post(path, data={"password": GOOD, "confirm": GOOD}, follow_redirects=True)
@@ -277,7 +304,8 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app("development", ENV_NAME="production", SECRET_KEY="development-only-secret")
     app = create_app("development", ENV_NAME="production", SECRET_KEY="x" * 64,
-                     SQLALCHEMY_DATABASE_URI="sqlite://")
+                     SQLALCHEMY_DATABASE_URI="sqlite://", PUBLIC_URL="https://social-window.kz",
+                     TRUSTED_HOSTS=["social-window.kz"])
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -254,6 +254,8 @@ PERMISSIONS: dict[str, list[Row]] = {
     # Logging in again as someone else is allowed (the old session ends); anyone may ask for a reset link.
     "account.log_in": on("no_object", allow=ANYONE),
     "account.reset_password": on("no_object", allow=ANYONE),
+    # The signed link (and, for a sign-up, the password) is the proof, so opening one is open to anyone.
+    "account.confirm_email": on("no_object", allow=ANYONE),
     "account.log_out": on("no_object", allow=LOGGED_IN, deny="anonymous"),
     "account.edit_own": [
         *on("own_account", allow=LOGGED_IN, deny="anonymous"),

@@ -539,8 +539,10 @@ def test_card_pledge_goes_to_checkout_and_only_the_webhook_makes_it_paid(client,
     assert pledge.status is PledgeStatus.PENDING and pledge.provider is PaymentProvider.STRIPE
     assert pledge.checkout_session_id and response.headers["Location"] == pledge.checkout_url
     session = cards.sessions[pledge.checkout_session_id]
-    assert session["success_url"] == f"http://localhost/pledges/{pledge.id}?checkout=done"
-    assert session["cancel_url"] == f"http://localhost/pledges/{pledge.id}?checkout=cancelled"
+    # Stripe sends the patron back to PUBLIC_URL, whatever Host the request came with.
+    public = client.application.config["PUBLIC_URL"]
+    assert session["success_url"] == f"{public}/pledges/{pledge.id}?checkout=done"
+    assert session["cancel_url"] == f"{public}/pledges/{pledge.id}?checkout=cancelled"
     assert session["amount_total"] == 500_000
 
     # Back from the checkout page: thanks, but not paid until Stripe says so.
