@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
@@ -13,9 +14,12 @@ PHONE_PATTERN = r"^\+?[0-9 ()\-]{10,20}$"
 
 
 def _new_password_check(form, field) -> None:
+    # Sign-up has the e-mail and name on the form; a reset or change takes them from the account: the one
+    # the view set as `form.account`, else the signed-in user.
+    account = getattr(form, "account", None) or (current_user if current_user.is_authenticated else None)
     problems = password_problems(
-        field.data or "", email=getattr(form, "email", None) and form.email.data or "",
-        name=getattr(form, "full_name", None) and form.full_name.data or "",
+        field.data or "", email=getattr(form, "email", None) and form.email.data or getattr(account, "email", "") or "",
+        name=getattr(form, "full_name", None) and form.full_name.data or getattr(account, "full_name", "") or "",
     )
     if problems:
         raise ValidationError(" ".join(problems))
