@@ -218,6 +218,7 @@ def reset_password(token: str):
         flash(_("This link has expired or was already used. Ask for a new one."), "error")
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
+    form.account = user  # the new password is checked against this account's name and address
     if form.validate_on_submit():
         revoked = services.change_password(user, form.password.data, actor=user, reason="reset")
         db.session.commit()

@@ -174,3 +174,18 @@ def test_a_password_change_takes_the_name_from_the_account(client, db_session):
     assert "Do not use your name or e-mail address in the password." in response.get_data(as_text=True)
     db_session.refresh(user)
     assert user.password_hash == before
+
+
+def test_a_reset_takes_the_name_from_the_account_of_the_link(client, db_session):
+    from marketplace.accounts.links import reset_token
+
+    user = UserFactory(email="satpaeva@example.kz", full_name="Айгерим Сатпаева")
+    db_session.commit()
+    before = user.password_hash
+
+    response = client.post(f"/password/reset/{reset_token(user)}",
+                           data={"password": "Aigerim1987!!", "confirm": "Aigerim1987!!"})
+
+    assert "Do not use your name or e-mail address in the password." in response.get_data(as_text=True)
+    db_session.refresh(user)
+    assert user.password_hash == before
