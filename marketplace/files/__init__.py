@@ -1,8 +1,8 @@
-"""Private file storage: type decided by content, metadata stripped, random names outside static/."""
+"""Private file storage: type decided by content, every file rewritten (images from their pixels, PDFs
+without scripts or attachments), random names outside static/."""
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import secrets
 import time
@@ -10,14 +10,16 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from marketplace.core import audit
 from marketplace.core.extensions import db
+from marketplace.files.errors import RejectedFile
+from marketplace.files.images import PIL_FORMATS, clean_image
 from marketplace.files.models import StoredFile
+from marketplace.files.pdfs import clean_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +30,6 @@ SIGNATURES: list[tuple[bytes, int, str, str]] = [
     (b"WEBP", 8, "image/webp", ".webp"),
     (b"%PDF-", 0, "application/pdf", ".pdf"),
 ]
-PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-MAX_IMAGE_PIXELS = 40_000_000  # a bigger "photo" is a decompression bomb, not evidence
-
-
-class RejectedFile(ValueError):
-    """An upload that is not kept, with a message for the user."""
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -42,27 +38,6 @@ def sniff(head: bytes) -> tuple[str, str] | None:
         if head[offset:offset + len(magic)] == magic and (content_type != "image/webp" or head[:4] == b"RIFF"):
             return content_type, extension
     return None
-
-
-def _clean_image(data: bytes, content_type: str) -> bytes:
-    """Decode and re-encode an image: proves it is one and drops EXIF (a phone photo's GPS)."""
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            # The header gives the size: refuse a huge picture before spending memory on decoding it.
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise RejectedFile(_("This picture is too large. Please send a smaller photo."))
-            image.load()
-            from PIL import ImageOps
-
-            image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
-            if content_type == "image/jpeg" and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            out = io.BytesIO()
-            image.save(out, format=PIL_FORMATS[content_type], **({"quality": 88} if content_type == "image/jpeg" else {}))
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise RejectedFile(_("This file is damaged or is not really a picture.")) from exc
 
 
 def upload_folder() -> Path:
@@ -85,8 +60,9 @@ def store_upload(upload: FileStorage, *, household_id: int, office_id: int | Non
     if found is None:
         raise RejectedFile(_("Only photos (JPEG, PNG, WebP) and PDF documents can be uploaded."))
     content_type, extension = found
-    if content_type in PIL_FORMATS:
-        data = _clean_image(data, content_type)
+    # What is kept is never the bytes as uploaded: whatever the original hid in metadata, scripts or
+    # attachments does not survive the rewrite.
+    data = clean_image(data, content_type) if content_type in PIL_FORMATS else clean_pdf(data)
     stored_name = secrets.token_hex(16) + extension
     path = upload_folder() / stored_name
     record = StoredFile(

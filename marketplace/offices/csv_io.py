@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import geo
+from marketplace.core import csv_cells
 from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.offices.models import Office
@@ -101,8 +102,9 @@ def count_records(stream: TextIO) -> int:
 
 
 def export_offices(stream: TextIO, offices: Iterable[Office]) -> int:
-    """Write offices as CSV in the import's columns; returns the number of rows written."""
-    writer = csv.writer(stream, lineterminator="\n")
+    """Write offices as CSV in the import's columns, every cell safe to open in a spreadsheet (a phone such
+    as "+7 727 ..." is written "'+7 727 ...", which the import reads back as it was); returns the rows written."""
+    writer = csv_cells.writer(stream, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     written = 0
     for office in offices:
@@ -131,13 +133,16 @@ def _reader(stream: TextIO) -> csv.DictReader:
 
 
 def _records(reader: csv.DictReader) -> Iterable[tuple[int, dict[str, str]]]:
-    """(first physical line, row) for each row that has any value; Excel adds rows of bare delimiters."""
+    """(first physical line, row) for each row that has any value, with the export's formula escape undone;
+    Excel adds rows of bare delimiters."""
     for row in reader:
         values = [value for key, value in row.items() if key is not None and isinstance(value, str)]
         if not any(value.strip() for value in values):
             continue
         # line_num is the last line of the record; a quoted value may have spanned several.
-        yield reader.line_num - sum(value.count("\n") for value in values), row
+        line = reader.line_num - sum(value.count("\n") for value in values)
+        yield line, {key: csv_cells.unescape_cell(value) if isinstance(value, str) else value
+                     for key, value in row.items()}
 
 
 def _parse_row(row: dict[str, str], seen_codes: dict[str, int], line: int) -> tuple[list[str], OfficeData | None]:

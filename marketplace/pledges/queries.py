@@ -2,13 +2,13 @@
 the goods a family sees promised to its request."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from marketplace.core import csv_cells
 from marketplace.core.extensions import db
 from marketplace.core.money import tenge_number
 from marketplace.core.scopes import office_scope
@@ -24,8 +24,6 @@ from marketplace.pledges.models import PatronProfile, PaymentProvider, Pledge, P
 GIVEN = (S.PAID, S.DELIVERED)
 # What a need's public "N patrons" counts: pledges that hold part of its goal.
 HOLDING = (S.PENDING, S.AWAITING_TRANSFER, S.PAID, S.DELIVERED)
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def pledges_of(user) -> Select:
@@ -102,23 +100,15 @@ def receipt_number_of(pledge: Pledge) -> str | None:
 
 # --- the CSV export ------------------------------------------------------------------------------
 
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def pledges_csv(pledges, header: list[str]) -> str:
     """The user's pledges as CSV text with a BOM (so spreadsheet programs read the Cyrillic right)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in header])
+    writer = csv_cells.writer(buffer)
+    writer.writerow(header)
     for p in pledges:
-        writer.writerow([safe_cell(cell) for cell in (
-            p.id, p.created_at.date().isoformat(), p.need.title, kind_label(p),
-            tenge_number(p.amount),
-            p.item.name if p.item is not None else "", p.quantity if p.quantity is not None else "",
-            pledge_status_label(p), receipt_number_of(p) or "")])
+        writer.writerow([
+            p.id, p.created_at.date().isoformat(), p.need.title, kind_label(p), tenge_number(p.amount),
+            p.item.name if p.item is not None else "", p.quantity, pledge_status_label(p), receipt_number_of(p)])
     return "\ufeff" + buffer.getvalue()
 
 

@@ -5,6 +5,7 @@ import io
 import re
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
@@ -41,8 +42,18 @@ def jpeg_with_gps() -> bytes:
     return data
 
 
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-       b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+def one_page_pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+PDF = one_page_pdf()
+# Catalog and page tree but no page and no cross-reference table: nothing qpdf can show.
+PAGELESS_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+                b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
        + b"This program cannot be run in DOS mode.")
 
@@ -90,7 +101,8 @@ def test_a_photo_and_a_pdf_are_kept_outside_static_under_random_names(client, lo
         assert re.fullmatch(r"[0-9a-f]{32}\.(png|pdf)", stored.stored_name)
         assert stored.household_id == household.id and stored.need_id is None
         assert stored.uploaded_by_id == household.user_id
-    assert path_of(files[1]).read_bytes() == PDF
+    with pikepdf.open(path_of(files[1])) as kept:  # rewritten (files/pdfs.py), so not the bytes sent
+        assert len(kept.pages) == 1
     page = text_of(client.get("/family/evidence"))
     assert f"/files/{files[0].id}" in page and "справка.pdf" in page
 
@@ -115,6 +127,7 @@ def test_the_gps_point_of_a_phone_photo_is_removed(client, login_as, household):
     ("certificate.pdf", "Это просто текст, а не PDF.".encode(), "Only photos (JPEG, PNG, WebP) and PDF documents"),
     ("broken.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, "This file is damaged or is not really a picture."),
     ("empty.pdf", b"", "The file is empty."),
+    ("pageless.pdf", PAGELESS_PDF, "This PDF is damaged and cannot be opened."),
 ])
 def test_a_file_that_is_not_what_it_claims_is_refused_and_nothing_is_kept(client, login_as, household, uploads,
                                                                           name, data, message):

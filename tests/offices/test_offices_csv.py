@@ -14,6 +14,7 @@ from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.offices import csv_io
 from marketplace.offices.models import Office
+from tests.core.test_csv_cells import FORMULA_PAYLOADS, csv_rows, is_inert
 from tests.factories import OfficeFactory
 
 DEMO_FILE = Path(csv_io.__file__).parent / "data" / "demo_offices.csv"
@@ -255,6 +256,28 @@ def test_cli_export_to_stdout_writes_the_header_and_rows(app, db_session):
     assert lines[0] == HEADER
     assert lines[1].startswith("EXP-1,")
     assert app.test_cli_runner().invoke(args=["offices", "export", "-"]).stdout.splitlines()[0] == HEADER
+
+
+def test_cli_export_writes_no_formula_and_a_phone_reads_back_as_it_was(app, db_session, tmp_path):
+    for n, payload in enumerate(FORMULA_PAYLOADS):
+        OfficeFactory(code=f"CLI-F{n}", name=payload, address=payload, phone=payload)
+    OfficeFactory(code="CLI-PHONE", phone="+7 727 000 00 01")
+    path = tmp_path / "out.csv"
+
+    result = app.test_cli_runner().invoke(args=["offices", "export", str(path)])
+
+    assert result.exit_code == 0, result.output
+    rows = csv_rows(path.read_text(encoding="utf-8"))
+    assert all(is_inert(cell) for row in rows for cell in row)
+    by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert by_code["CLI-PHONE"]["phone"] == "'+7 727 000 00 01"
+    assert [by_code[f"CLI-F{n}"]["name"] for n in range(len(FORMULA_PAYLOADS))] == [
+        "'" + payload for payload in FORMULA_PAYLOADS]
+    db.session.query(Office).update({"phone": None})
+    report = run_import(path.read_text(encoding="utf-8"))
+    assert report.errors == []
+    assert offices_by_code()["CLI-PHONE"].phone == "+7 727 000 00 01"
+    assert offices_by_code()["CLI-F3"].phone == "+7 777"
 
 
 def test_cli_export_to_a_file_reads_back_unchanged(app, db_session, tmp_path):

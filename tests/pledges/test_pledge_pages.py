@@ -21,6 +21,7 @@ from marketplace.pledges import services
 from marketplace.pledges.models import (
     GoodsDelivery, PatronProfile, PaymentProvider, Pledge, PledgeKind, PledgeStatus,
 )
+from tests.core.test_csv_cells import FORMULA_PAYLOADS, csv_rows, is_inert
 from tests.factories import NeedFactory, NeedItemFactory, StoredFileFactory, UserFactory
 from tests.stripe_fake import fake_stripe  # noqa: F401  (the fixture)
 
@@ -420,6 +421,20 @@ def test_csv_has_bom_header_rows_and_no_formulas(client, db_session, login_as, p
     assert money_row[0] == str(pledge.id) and money_row[2] == "'=cmd|' /C calc'!A0"
     assert money_row[3:5] == ["Money", "5123.45"] and money_row[8] == pledge.receipt_number
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_csv_writes_each_formula_payload_behind_an_apostrophe(client, db_session, login_as, patron_user):
+    for payload in FORMULA_PAYLOADS:
+        services.pledge_money(NeedFactory(open=True, title=payload), patron_user, amount=100_000)
+    db_session.commit()
+    login_as(patron_user)
+
+    response = client.get("/patron/pledges.csv")
+
+    assert response.status_code == 200
+    rows = csv_rows(response.get_data(as_text=True))
+    assert all(is_inert(cell) for row in rows for cell in row)
+    assert sorted(row[2] for row in rows[1:]) == sorted("'" + payload for payload in FORMULA_PAYLOADS)
 
 
 def test_proof_of_delivery_shows_the_outcome_of_supported_needs(client, db_session, login_as, patron_user):
