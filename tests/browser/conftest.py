@@ -128,3 +128,12 @@ def log_in(page, email: str, password: str) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.locator("form.form button[type=submit]").click()
+
+
+def axe_violations(page, *, impacts=("serious", "critical")) -> list[str]:
+    """axe-core's violations on the page as it is now, of these impacts, as "rule: target" lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {node['target']}" for v in results.response["violations"]
+            if v["impact"] in impacts for node in v["nodes"]]
