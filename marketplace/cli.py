@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from marketplace.demo.seed import seed_demo_command
 from marketplace.accounts import services
+from marketplace.accounts.cli import sweep_signups_command
 from marketplace.core.roles import Role
 from marketplace.accounts.passwords import password_problems
 from marketplace.core.extensions import db
@@ -70,4 +71,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(analyze_db_command)
     app.cli.add_command(sweep_pledges_command)
     app.cli.add_command(sweep_uploads_command)
+    app.cli.add_command(sweep_signups_command)
     app.cli.add_command(jobs_worker_command)

@@ -83,6 +83,7 @@ def sign_up(data: SignupData) -> SignupResult:
     if existing is not None and existing.status is not AccountStatus.UNCONFIRMED:
         return SignupResult(owner=existing)
     user = existing or User(email=normalise_email(data.email), status=AccountStatus.UNCONFIRMED)
+    user.created_at = utcnow()  # a replaced sign-up starts its link's life (and `flask sweep-signups`'s clock) anew
     user.password_hash = password_hash
     user.role = data.role
     user.full_name = data.full_name.strip()

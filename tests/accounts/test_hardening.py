@@ -350,3 +350,34 @@ def test_an_address_taken_meanwhile_is_refused_when_the_link_is_opened(client, d
     assert "This address already belongs to another account." in response.get_data(as_text=True)
     db_session.refresh(volunteer_user)
     assert volunteer_user.email != "new@example.kz"
+
+
+def test_sign_ups_left_unconfirmed_are_forgotten_after_their_links_life(app, client, db_session, outbox):
+    from datetime import timedelta
+
+    from marketplace.accounts.cli import sweep_unconfirmed_signups
+    from marketplace.core.dbtypes import utcnow
+
+    old = UserFactory(email="old@example.kz", status=AccountStatus.UNCONFIRMED,
+                      created_at=utcnow() - timedelta(seconds=app.config["SIGNUP_CONFIRM_MAX_AGE"] + 60))
+    fresh = UserFactory(email="fresh@example.kz", status=AccountStatus.UNCONFIRMED)
+    confirmed_long_ago = UserFactory(email="kept@example.kz", created_at=utcnow() - timedelta(days=400))
+    db_session.commit()
+    old_id = old.id
+    assert sweep_unconfirmed_signups() == 1
+    assert sweep_unconfirmed_signups() == 0  # a second run finds nothing left: done, not an error
+    db_session.expire_all()
+    assert db_session.get(User, old_id) is None
+    assert {u.email for u in db_session.scalars(select(User))} >= {fresh.email, confirmed_long_ago.email}
+
+
+def test_a_replaced_sign_up_starts_its_clock_again(client, db_session, outbox):
+    from datetime import timedelta
+
+    from marketplace.core.dbtypes import utcnow
+
+    UserFactory(email="free@example.kz", status=AccountStatus.UNCONFIRMED, created_at=utcnow() - timedelta(days=2))
+    db_session.commit()
+    signup(client, "free@example.kz")
+    user = db_session.scalar(select(User).where(User.email == "free@example.kz"))
+    assert utcnow() - user.created_at < timedelta(minutes=1)
