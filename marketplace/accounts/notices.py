@@ -47,12 +47,22 @@ def token_created(user: User, name: str) -> None:
           tokens_link=external_url("accounts.tokens"))
 
 
-def email_change_requested(user: User, new_email: str, confirm_link: str) -> None:
-    """The link goes to the new address; the old one hears that a change was asked."""
+def confirm_new_address(user: User, new_email: str, confirm_link: str) -> None:
+    """The link that moves the account goes to the new address."""
     _send(_mailbox(user, new_email), _l("Confirm your new e-mail address for Social Window"), "email_confirm",
           confirm_link=confirm_link)
+
+
+def email_change_requested(user: User, new_email: str) -> None:
+    """The old address hears that a change was asked."""
     _send(user, _l("A change of your Social Window e-mail address was asked"), "email_change_requested",
           new_email=new_email)
+
+
+def address_asked_for_another_account(owner: User) -> None:
+    """Someone asked to move their account to an address that has one: its owner is told, in the owner's language,
+    with neither the asker's name nor a link; the asker's page says what it says for a free address."""
+    _send(owner, _l("Someone tried to use your e-mail address on Social Window"), "address_taken")
 
 
 def email_changed(user: User, old_email: str) -> None:

@@ -180,13 +180,19 @@ def log_out_everywhere(user: User) -> Revoked:
 
 
 def request_email_change(user: User, new_email: str) -> str:
-    """Start changing the address: a link goes to the new one (returned), a notice to the old one."""
+    """Start changing the address: a link goes to the new one, a notice to the old one; returns the new one."""
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError(_("This is already your address."))
-    link = external_url("accounts.confirm_email_change",
-                        token=links.make_token(links.CONFIRM_EMAIL, user, email=new_email, old=user.email))
-    notices.email_change_requested(user, new_email, link)
+    taken = find_by_email(new_email)
+    if taken is not None:
+        # The same answer on the page; the address's owner hears of it without the asker's name or a link.
+        notices.address_asked_for_another_account(taken)
+    else:
+        notices.confirm_new_address(user, new_email, external_url(
+            "accounts.confirm_email_change",
+            token=links.make_token(links.CONFIRM_EMAIL, user, email=new_email, old=user.email)))
+    notices.email_change_requested(user, new_email)
     audit.record("account.email_change_requested", user, actor=user)
     return new_email
 

@@ -17,7 +17,7 @@ from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, PatronKind
 from marketplace.accounts.passwords import verify_password
 from marketplace.accounts.sessions import end_session, start_session
-from marketplace.core.authz import authorize
+from marketplace.core.authz import authorize, can
 from marketplace.core.caching import personal_response
 from marketplace.core.extensions import db, limiter
 from marketplace.notifications import queue_email
@@ -41,6 +41,10 @@ def _login_failed(response) -> bool:
     return response.status_code != 302
 
 
+def _form_accepted(response) -> bool:
+    return response.status_code == 302
+
+
 def _flash_revoked_tokens(revoked) -> None:
     """Say which API tokens stopped working, so that the owner knows which apps need a new one."""
     if revoked.tokens:
@@ -54,7 +58,8 @@ def signup_choose():
 
 
 @bp.route("/signup/<role>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+# Only sign-ups that send a letter count: a family told its password is too weak may try again freely.
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"], deduct_when=_form_accepted)
 def signup(role: str):
     if role not in SIGNUP_ROLES:
         abort(404)
@@ -107,6 +112,8 @@ def confirm_signup(token: str):
     authorize("account.confirm_email")
     personal_response()  # the page's address holds the link's secret
     user = links.user_for_signup_token(token)
+    if user is None and current_user.is_authenticated:  # the letter's link opened again after it did its work
+        return redirect(url_for("main.dashboard"))
     if user is None:
         flash(_("This link has expired or was already used. Log in, or sign up again."), "error")
         return redirect(url_for("accounts.login"))
@@ -133,7 +140,8 @@ def confirm_signup(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+# Failed log-ins only: an office or a mobile operator's shared address logs many people in.
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_login_failed)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_submitted_email, methods=["POST"],
     deduct_when=_login_failed,
@@ -197,7 +205,12 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = services.find_by_email(form.email.data)
-        if user is not None and user.is_active:
+        if user is not None and user.status is AccountStatus.UNCONFIRMED:
+            # Not an account yet: the sign-up's letter again (a forgotten password is fixed by signing up anew).
+            notices.confirm_signup(user, external_url("accounts.confirm_signup",
+                                                      token=links.make_token(links.CONFIRM_SIGNUP, user)))
+            db.session.commit()
+        elif user is not None and user.is_active:
             link = external_url("accounts.reset_password", token=services.reset_token(user))
             queue_email(user, _l("Reset your Social Window password"), "password_reset", link=link)
             db.session.commit()
@@ -237,7 +250,7 @@ def account_page(*, form=None, password_form=None, email_form=None, status: int 
     return render_template(
         "accounts/account.html", form=form, password_form=password_form or ChangePasswordForm(),
         email_form=email_form or ChangeEmailForm(formdata=None, prefix=EMAIL_FORM_PREFIX), confirm_form=ConfirmForm(),
-        sessions=queries.open_sessions_of(current_user),
+        sessions=queries.open_sessions_of(current_user), holds_tokens=can(current_user, "api_token.manage_own"),
     ), status
 
 

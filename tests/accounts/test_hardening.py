@@ -274,7 +274,9 @@ def test_the_confirmation_link_needs_the_password_chosen(client, other_client, d
     assert other_client.post(path_of(link), data={"password": NEW_PASSWORD}).status_code == 302
     db_session.refresh(user)
     assert user.status is AccountStatus.ACTIVE and user.role is Role.FAMILY
-    again = other_client.get(path_of(link), follow_redirects=True)
+    # Opened again: where it is logged in, it just goes on; anywhere else, it has done its work.
+    assert other_client.get(path_of(link)).headers["Location"] == "/dashboard"
+    again = client.get(path_of(link), follow_redirects=True)
     assert "This link has expired or was already used." in again.get_data(as_text=True)
 
 
@@ -381,3 +383,41 @@ def test_a_replaced_sign_up_starts_its_clock_again(client, db_session, outbox):
     signup(client, "free@example.kz")
     user = db_session.scalar(select(User).where(User.email == "free@example.kz"))
     assert utcnow() - user.created_at < timedelta(minutes=1)
+
+
+def test_forgot_password_for_an_unfinished_sign_up_sends_its_link_again(client, db_session, outbox):
+    signup(client, "free@example.kz")
+    client.post("/password/forgot", data={"email": "free@example.kz"})
+    assert [m.recipients for m in outbox] == [["free@example.kz"], ["free@example.kz"]]
+    assert [link for link in links_in(outbox[1]) if "/signup/confirm/" in link]
+
+
+def test_a_change_to_a_taken_address_tells_its_owner_without_the_askers_name(client, db_session, login_as,
+                                                                            volunteer_user, outbox):
+    owner = UserFactory(email="taken@example.kz", full_name="Айгерим Ахметова", locale="kk")
+    login_as(volunteer_user)
+    response = client.post("/account/email", data={"change_email-email": "taken@example.kz",
+                                                   "change_email-current_password": PASSWORD}, follow_redirects=True)
+    assert "We sent a link to taken@example.kz" in response.get_data(as_text=True)  # as for a free address
+    assert [m.recipients for m in outbox] == [["taken@example.kz"], [volunteer_user.email]]
+    letter = outbox[0]
+    assert "Айгерим" in letter.body and volunteer_user.full_name not in letter.body
+    assert not [link for link in links_in(letter) if "/account/email/confirm/" in link]
+    assert letter.subject != "Someone tried to use your e-mail address on Social Window"  # in the owner's Kazakh
+
+
+def test_sign_ups_that_fail_their_checks_do_not_use_up_the_limit(app, client, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "RESET_LIMIT_PER_IP", "2 per hour")
+    weak = [client.post("/signup/family", data={"full_name": "Дана", "email": f"d{i}@example.kz",
+                                                "password": "qwerty123456", "confirm": "qwerty123456",
+                                                "accept_terms": "y"}).status_code for i in range(5)]
+    assert weak == [200] * 5  # told why, as often as it takes
+    assert [signup(client, f"ok{i}@example.kz").status_code for i in range(3)] == [302, 302, 429]
+
+
+def test_the_login_limit_per_address_counts_failures_only(app, client, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_IP", "2 per hour")
+    people = [UserFactory() for _ in range(4)]
+    db_session.commit()
+    assert [login(client, person).status_code for person in people] == [302] * 4  # an office's shared address
+    assert [login(client, person, "wrong password").status_code for person in people[:3]] == [200, 200, 429]
