@@ -55,6 +55,11 @@ def test_account_page_and_a_change_of_address_on_a_phone(phones, locale):
     email = f"volunteer{3 if locale == 'ru-RU' else 5}@demo.social-window.kz"
     log_in(page, email, DEMO_PASSWORD)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
+    page.goto("/account/tokens")
+    page.fill("#name", "Телефон")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator("[data-token]")).to_be_visible()
+    assert axe_violations(page, impacts=("minor", "moderate", "serious", "critical")) == []
     page.goto("/account")
     assert axe_violations(page) == []
     page.fill("#change_email-email", f"moved.{locale[:2]}@example.kz")
