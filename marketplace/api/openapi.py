@@ -188,8 +188,9 @@ def _error_schema() -> dict[str, Any]:
                         "title": {"type": "string"},
                         "detail": {"type": "string", "description": _("what was wrong, in the request's language")},
                         "code": {"type": "string", "description": _(
-                            "why a claim was refused or a change is not possible now, e.g. already_taken, "
-                            "vetting_required, illegal_transition")},
+                            "what went wrong, for programs: the same in every language. invalid_parameters, "
+                            "invalid_body, login_required, invalid_token, csrf_failed, forbidden, not_found, "
+                            "illegal_transition, or why a claim was refused (already_taken, vetting_required…)")},
                         "invalid_params": {
                             "type": "array",
                             "items": {

@@ -229,6 +229,7 @@ def test_unknown_or_malformed_parameters_are_a_readable_400(client, db_session, 
     conforms(document, "Error", body)
     error = body["error"]
     assert error["status"] == 400 and error["title"] == "The request could not be understood"
+    assert error["code"] == "invalid_parameters"
     assert f"“{parameter}”" in error["detail"] and words in error["detail"], error["detail"]
     assert parameter in [problem["name"] for problem in error["invalid_params"]]
 
