@@ -2,8 +2,10 @@
 
 A token request carries no cookie, so it cannot be forged by another site and needs no CSRF token; a
 cookie request can, so the API blueprint is exempt from the global CSRF check only because the hook
-below checks it again for every request that is not token-authenticated. A token that is wrong,
-revoked or belongs to a disabled account is a 401: never a fallback to the cookie session.
+below checks it again for every request made with a logged-in cookie session. A request with neither is
+nobody's: there is nothing to forge, so it is answered by the operation itself, with 401 where a login is
+needed (never a CSRF 400 first). A token that is wrong, revoked or belongs to a disabled account is a 401:
+never a fallback to the cookie session.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.tokens import user_for_token
-from marketplace.api.blueprint import _json, bp
+from marketplace.api.blueprint import _error, bp
 from marketplace.core.authz import UNSAFE_METHODS
 from marketplace.core.extensions import csrf, login_manager
 
@@ -36,11 +38,15 @@ def load_user_from_token(req: Request):
     return user_for_token(bearer_token(req))
 
 
-def unauthorized(detail: str | None = None):
-    """401 in the API's error shape, telling the client how to authenticate."""
-    response = _json({"error": {"status": 401, "title": _("Please log in to see this page."),
-                                "detail": detail or _("Log in, or send a personal API token: "
-                                                      "Authorization: Bearer sw_…")}}, 401, cache=False)
+def unauthorized(*, bad_token: bool = False):
+    """401 in the API's error shape, telling the client how to authenticate (RFC 6750's challenge)."""
+    if bad_token:
+        detail = _("This API token is not valid: it may have been revoked. Create a new one in your profile.")
+        response = _error(401, _("Please log in to see this page."), detail, code="invalid_token")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="invalid_token"'
+        return response
+    detail = _("Log in, or send a personal API token: Authorization: Bearer sw_…")
+    response = _error(401, _("Please log in to see this page."), detail, code="login_required")
     response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
 
@@ -50,18 +56,18 @@ csrf.exempt(bp)  # re-checked below for cookie sessions
 
 @bp.before_request
 def authenticate():
-    """A token, when sent, decides alone who the caller is; without one, cookie requests need CSRF."""
+    """A token, when sent, decides alone who the caller is; without one, a logged-in cookie session needs CSRF."""
     raw = bearer_token(request)
     if raw is not None:
         user = user_for_token(raw)
         if user is None:
-            return unauthorized(_("This API token is not valid: it may have been revoked. Create a new one "
-                                  "in your profile."))
+            return unauthorized(bad_token=True)
         # Replace whatever the cookie session may have loaded: the token wins, and a failed token
         # has already ended the request above.
         login_manager._update_request_context_with_user(user)
         return None
-    if request.method in UNSAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+    if (request.method in UNSAFE_METHODS and current_user.is_authenticated
+            and current_app.config.get("WTF_CSRF_ENABLED", True)):
         csrf.protect()
     return None
 

@@ -3,10 +3,11 @@
 Authentication is the cookie session or a personal API token (marketplace.api.auth)."""
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace.api import bodies
 from marketplace.api.auth import require_login
 from marketplace.api.blueprint import _bad_request, _error, _json, bp
 from marketplace.core.authz import authorize
@@ -54,14 +55,6 @@ def _not_now(refused: IllegalTransition):
     return _error(409, _("This cannot be done right now"), str(refused), code="illegal_transition")
 
 
-def _body() -> dict:
-    """The request's fields, from a JSON body or a form."""
-    if request.is_json:
-        data = request.get_json(silent=True)
-        return data if isinstance(data, dict) else {}
-    return request.form.to_dict()
-
-
 @bp.route("/needs/<int:need_id>/claims", methods=["POST"])
 def create_claim(need_id: int):
     """Take a volunteer slot of a need: 201, or 409 with the reason when it is taken or not allowed."""
@@ -86,7 +79,10 @@ def release_claim(claim_id: int):
     if (refusal := require_login()) is not None:
         return refusal
     claim = _own_claim(claim_id)
-    reason = str(_body().get("reason") or "").strip()[:1000] or None
+    try:
+        reason = bodies.release_reason()
+    except bodies.BodyInvalid as invalid:
+        return _bad_request(str(invalid), invalid.problems, code="invalid_body")
     try:
         volunteering.change_claim(claim, "release", actor=current_user, reason=reason)
     except IllegalTransition as refused:
@@ -101,11 +97,11 @@ def complete_claim(claim_id: int):
     if (refusal := require_login()) is not None:
         return refusal
     claim = _own_claim(claim_id)
-    data = _body()
     try:
-        volunteering.report_done(claim, actor=current_user, hours=data.get("hours"), note=data.get("note"))
-    except ReportInvalid as invalid:
-        return _bad_request(str(invalid), invalid.problems)
+        hours, note = bodies.report()
+        volunteering.report_done(claim, actor=current_user, hours=hours, note=note)
+    except (bodies.BodyInvalid, ReportInvalid) as invalid:
+        return _bad_request(str(invalid), invalid.problems, code="invalid_body")
     except IllegalTransition as refused:
         return _not_now(refused)
     db.session.commit()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from marketplace.api.openapi_claims import claim_paths, claim_request_schemas, claim_schemas, security_schemes
 from marketplace.api.openapi_shapes import error_response, language_header, nullable, ref
-from marketplace.api.schemas import CURRENCY, LIST_PARAMETERS
+from marketplace.api.schemas import CURRENCY, LIST_PARAMETERS, ORIGIN_PARAMETERS, ORIGIN_REQUIRES
 from marketplace.geo.regions import REGIONS
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Urgency
@@ -188,8 +188,9 @@ def _error_schema() -> dict[str, Any]:
                         "title": {"type": "string"},
                         "detail": {"type": "string", "description": _("what was wrong, in the request's language")},
                         "code": {"type": "string", "description": _(
-                            "why a claim was refused or a change is not possible now, e.g. already_taken, "
-                            "vetting_required, illegal_transition")},
+                            "what went wrong, for programs: the same in every language. invalid_parameters, "
+                            "invalid_body, login_required, invalid_token, csrf_failed, forbidden, not_found, "
+                            "illegal_transition, or why a claim was refused (already_taken, vetting_required…)")},
                         "invalid_params": {
                             "type": "array",
                             "items": {
@@ -205,11 +206,26 @@ def _error_schema() -> dict[str, Any]:
 
 
 def list_parameters() -> list[dict]:
-    """The list endpoint's query parameters, straight from the definitions its view validates with."""
+    """The list endpoint's query parameters, straight from the definitions its view validates with.
+
+    `lat`, `lon` and `radius_km` are one object parameter sent as `lat=…&lon=…&radius_km=…` (style form,
+    exploded): OpenAPI has no rule between separate parameters, but an object's schema can say which
+    properties need which (`dependentRequired`)."""
+    origin = [parameter for parameter in LIST_PARAMETERS if parameter.name in ORIGIN_PARAMETERS]
     return [
-        {"name": parameter.name, "in": "query", "required": False, "description": str(parameter.description),
-         "schema": parameter.schema()}
-        for parameter in LIST_PARAMETERS
+        {"name": "origin", "in": "query", "required": False, "style": "form", "explode": True,
+         "description": _("Where to measure distances from: “lat” and “lon” together, and “radius_km” only with "
+                          "both. A missing partner is answered with 400."),
+         "schema": {
+             "type": "object",
+             "properties": {parameter.name: {**parameter.schema(), "description": str(parameter.description)}
+                            for parameter in origin},
+             "additionalProperties": False,
+             "dependentRequired": {name: list(needs) for name, needs in ORIGIN_REQUIRES.items()},
+         }},
+        *({"name": parameter.name, "in": "query", "required": False, "description": str(parameter.description),
+           "schema": parameter.schema()}
+          for parameter in LIST_PARAMETERS if parameter.name not in ORIGIN_PARAMETERS),
     ]
 
 
@@ -227,7 +243,9 @@ def _needs_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": _("One page of needs"), "headers": cache,
                             "content": {"application/json": {"schema": ref("NeedList")}}},
-                    "400": error_response(_("An unknown or malformed parameter")),
+                    "400": error_response(_("A parameter that is unknown, repeated, empty where the schema allows "
+                                            "no empty value, or malformed; or lat, lon or radius_km without its "
+                                            "partner (code invalid_parameters)")),
                 },
             },
         },

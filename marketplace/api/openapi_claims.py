@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from marketplace.api.bodies import MAX_REASON
 from marketplace.api.openapi_shapes import error_response, language_header, nullable, ref
 from marketplace.volunteering.models import ClaimStatus
 from marketplace.volunteering.reports import MAX_HOURS, MAX_NOTE, MIN_HOURS
@@ -62,7 +63,7 @@ def claim_request_schemas() -> dict[str, Any]:
     return {
         "ReleaseRequest": {
             "type": "object",
-            "properties": {"reason": {"type": "string", "maxLength": 1000}},
+            "properties": {"reason": {"type": "string", "maxLength": MAX_REASON}},
         },
         "CompleteRequest": {
             "type": "object",
@@ -93,8 +94,11 @@ def security_schemes() -> dict[str, Any]:
 
 
 def _auth_errors() -> dict[str, Any]:
+    challenge = {"WWW-Authenticate": {"description": _("How to authenticate: a Bearer token"), "required": True,
+                                      "schema": {"type": "string"}}}
     return {
-        "401": error_response(_("Not logged in, or the API token is wrong or revoked")),
+        "401": {**error_response(_("Not logged in (code login_required), or the API token is wrong or revoked "
+                                   "(code invalid_token)")), "headers": challenge},
         "403": error_response(_("Only volunteers can do this")),
     }
 
@@ -143,6 +147,7 @@ def _claim_need_path() -> dict[str, Any]:
                                 "schema": {"type": "integer", "minimum": 1}}, language_header()],
                 "responses": {
                     "201": {"description": _("The place is yours"), **_ok()},
+                    "400": error_response(_("The session cookie was sent without its CSRF token (code csrf_failed)")),
                     **_auth_errors(),
                     "404": error_response(_("No need has this id")),
                     "409": error_response(_("Refused, with a code: already_taken, already_yours, not_open, "
@@ -162,8 +167,14 @@ def _own_claim_paths() -> dict[str, Any]:
                 "security": _security(),
                 "parameters": [_claim_id(), language_header()],
                 "requestBody": _body("ReleaseRequest", False),
-                "responses": {"200": {"description": _("Released; the place is free again"), **_ok()},
-                              **_claim_errors()},
+                "responses": {
+                    "200": {"description": _("Released; the place is free again"), **_ok()},
+                    "400": error_response(_(
+                        "The body is not a JSON object or a form, or the reason is not text of at most %(max)s "
+                        "characters (code invalid_body); or the session cookie was sent without its CSRF token "
+                        "(code csrf_failed)", max=MAX_REASON)),
+                    **_claim_errors(),
+                },
             },
         },
         "/claims/{claim_id}/complete": {
@@ -176,7 +187,11 @@ def _own_claim_paths() -> dict[str, Any]:
                 "requestBody": _body("CompleteRequest", True),
                 "responses": {
                     "200": {"description": _("Reported done"), **_ok()},
-                    "400": error_response(_("Hours missing or outside 0.5–24, or the note too long")),
+                    "400": error_response(_(
+                        "Hours missing, not a number or outside %(low)s–%(high)s, or the note not text of at most "
+                        "%(max)s characters (code invalid_body); or the session cookie was sent without its CSRF "
+                        "token (code csrf_failed)", low=format(MIN_HOURS, "g"), high=format(MAX_HOURS, "g"),
+                        max=MAX_NOTE)),
                     **_claim_errors(),
                 },
             },

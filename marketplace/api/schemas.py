@@ -70,8 +70,17 @@ class QueryParameter:
                 schema[key] = value
         return schema
 
+    @property
+    def free_text(self) -> bool:
+        """Whether any text is a value (so an empty one too, which matches everything)."""
+        return self.type == "string" and self.enum is None
+
     def parse(self, raw: str) -> Any:
-        """The typed value of `raw`, or ValueError with a reason in the user's language."""
+        """The typed value of `raw` as sent (None for free text left empty), or ValueError with a reason in the
+        user's language. A number or a code is never trimmed or skipped when empty: `region=` is a 400, as
+        the document's enum says, not "any region"."""
+        if self.free_text and not raw.strip():
+            return None
         shown = raw if len(raw) <= _ECHO_LENGTH else raw[:_ECHO_LENGTH] + "…"
         if self.type == "integer":
             if not _INTEGER.fullmatch(raw):
@@ -86,7 +95,7 @@ class QueryParameter:
                                    name=self.name, value=shown))
             value = float(raw)
         else:
-            value = raw
+            value = raw.strip() if self.free_text else raw
             if self.max_length is not None and len(raw) > self.max_length:
                 raise ValueError(_("“%(name)s” must be at most %(max)d characters long.", name=self.name,
                                    max=self.max_length))
@@ -142,6 +151,10 @@ LIST_PARAMETERS: tuple[QueryParameter, ...] = (
                    maximum=catalogue.MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
 )
 LIST_PARAMETER_NAMES: tuple[str, ...] = tuple(parameter.name for parameter in LIST_PARAMETERS)
+# Where to measure from. The document states it as one object parameter whose `dependentRequired` is this
+# table; `_origin_problems` enforces the same (tests/api/test_api.py checks both against each other).
+ORIGIN_PARAMETERS: tuple[str, ...] = ("lat", "lon", "radius_km")
+ORIGIN_REQUIRES: dict[str, tuple[str, ...]] = {"lat": ("lon",), "lon": ("lat",), "radius_km": ("lat", "lon")}
 
 
 @dataclass
@@ -153,6 +166,17 @@ class ListQuery:
     page: int
     per_page: int
     given: dict[str, str] = field(default_factory=dict)  # the parameters as sent, for next/prev links
+
+
+def _origin_problems(sent: set[str]) -> list[tuple[str, str]]:
+    """What ORIGIN_REQUIRES says is missing, named by the parameter to add."""
+    has_lat, has_lon = "lat" in sent, "lon" in sent
+    problems = []
+    if has_lat != has_lon:
+        problems.append(("lon" if has_lat else "lat", _("“lat” and “lon” go together: give both or neither.")))
+    if "radius_km" in sent and not (has_lat and has_lon):
+        problems.append(("radius_km", _("“radius_km” needs “lat” and “lon” to measure from.")))
+    return problems
 
 
 def parse_list_query(args: MultiDict) -> ListQuery:
@@ -171,21 +195,15 @@ def parse_list_query(args: MultiDict) -> ListQuery:
         if len(raw_values) > 1:
             problems.append((name, _("“%(name)s” was given more than once.", name=name)))
             continue
-        raw = raw_values[0].strip()
-        if raw == "":
-            continue  # an empty field of a GET form means "any"
         try:
-            values[name] = by_name[name].parse(raw)
+            value = by_name[name].parse(raw_values[0])
         except ValueError as error:
             problems.append((name, str(error)))
             continue
-        given[name] = raw
-    sent = {name for name in args if args.get(name, "").strip()}
-    has_lat, has_lon = "lat" in sent, "lon" in sent
-    if has_lat != has_lon:
-        problems.append(("lon" if has_lat else "lat", _("“lat” and “lon” go together: give both or neither.")))
-    if "radius_km" in sent and not (has_lat and has_lon):
-        problems.append(("radius_km", _("“radius_km” needs “lat” and “lon” to measure from.")))
+        if value is not None:
+            values[name] = value
+            given[name] = raw_values[0]
+    problems += _origin_problems({name for name in args if name in by_name})
     if problems:
         raise QueryError(problems)
     origin = None

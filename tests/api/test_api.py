@@ -1,6 +1,7 @@
 """The public needs API: shapes (checked against its own OpenAPI document), filters, distance, pages, errors."""
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 
 import pytest
@@ -188,8 +189,24 @@ def test_pages_nearest_first(client, spread):
                      [spread["Астана"].id]]
 
 
-def test_an_empty_parameter_means_any(client, spread):
-    assert len(ids(client.get("/api/v1/needs?category=&settlement="))) == 5
+def test_an_empty_settlement_means_any(client, spread):
+    assert len(ids(client.get("/api/v1/needs?settlement="))) == 5
+    assert len(ids(client.get("/api/v1/needs?settlement=%20%20"))) == 5
+
+
+@pytest.mark.parametrize(("query", "parameter"), [
+    ("region=", "region"), ("urgency=", "urgency"), ("category=", "category"), ("kind=", "kind"),
+    ("lat=&lon=76.9", "lat"), ("lat=43.2&lon=", "lon"), ("page=", "page"), ("per_page=", "per_page"),
+    ("region=%20jetisu", "region"), ("lat=%2043.2&lon=76.9", "lat"),
+])
+def test_an_empty_or_padded_value_is_a_400_as_the_document_says(client, db_session, document, query, parameter):
+    """The document's enums and numbers have no empty value: `region=` is not "any region" but a mistake."""
+    response = client.get(f"/api/v1/needs?{query}")
+    assert response.status_code == 400, query
+    error = response.get_json()["error"]
+    conforms(document, "Error", response.get_json())
+    assert error["code"] == "invalid_parameters"
+    assert parameter in [problem["name"] for problem in error["invalid_params"]]
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
@@ -229,6 +246,7 @@ def test_unknown_or_malformed_parameters_are_a_readable_400(client, db_session, 
     conforms(document, "Error", body)
     error = body["error"]
     assert error["status"] == 400 and error["title"] == "The request could not be understood"
+    assert error["code"] == "invalid_parameters"
     assert f"“{parameter}”" in error["detail"] and words in error["detail"], error["detail"]
     assert parameter in [problem["name"] for problem in error["invalid_params"]]
 
@@ -285,22 +303,50 @@ def test_openapi_document_is_valid_3_1(client, document):
     assert response.headers["Cache-Control"] == "public, max-age=60"
 
 
+def query_names(document) -> dict[str, dict]:
+    """The list's query-string names and their schemas, as the document says: an exploded object parameter
+    (style form) sends each of its properties as a name of its own."""
+    names = {}
+    for parameter in document["paths"]["/needs"]["get"]["parameters"]:
+        if parameter["in"] != "query":
+            continue
+        if parameter["schema"]["type"] == "object":
+            assert parameter["style"] == "form" and parameter["explode"] is True
+            names.update(parameter["schema"]["properties"])
+        else:
+            names[parameter["name"]] = {**parameter["schema"], "description": parameter["description"]}
+    return names
+
+
 def test_documented_parameters_are_exactly_those_the_view_accepts(client, db_session, document):
-    documented = [p for p in document["paths"]["/needs"]["get"]["parameters"] if p["in"] == "query"]
-    assert [p["name"] for p in documented] == list(LIST_PARAMETER_NAMES)
-    for parameter in documented:
-        schema = parameter["schema"]
-        assert schema["type"] in ("string", "integer", "number") and parameter["description"]
+    documented = query_names(document)
+    assert sorted(documented) == sorted(LIST_PARAMETER_NAMES)
+    for name, schema in documented.items():
+        assert schema["type"] in ("string", "integer", "number") and schema["description"]
         # A value the document allows is accepted (lat and radius_km need their companions) ...
         valid = schema["enum"][0] if "enum" in schema else schema.get("default", schema.get("minimum", 1))
-        companions = {"lat": 43.2, "lon": 76.9} if parameter["name"] in ("lat", "lon", "radius_km") else {}
-        query = {**companions, parameter["name"]: valid}
+        companions = {"lat": 43.2, "lon": 76.9} if name in ("lat", "lon", "radius_km") else {}
+        query = {**companions, name: valid}
         assert client.get("/api/v1/needs", query_string=query).status_code == 200, query
         # ... and each limit the document states is the one the view enforces.
         for bad in _just_outside(schema):
-            response = client.get("/api/v1/needs", query_string={**companions, parameter["name"]: bad})
-            assert response.status_code == 400, (parameter["name"], bad)
+            response = client.get("/api/v1/needs", query_string={**companions, name: bad})
+            assert response.status_code == 400, (name, bad)
     assert client.get("/api/v1/needs?not_documented=1").status_code == 400
+
+
+@pytest.mark.parametrize("sent", [set(combination) for size in range(4)
+                                  for combination in itertools.combinations(("lat", "lon", "radius_km"), size)])
+def test_which_origin_parameters_need_which_is_in_the_document_and_enforced(client, db_session, document, sent):
+    """lat needs lon, lon needs lat, radius_km needs both: the document's `dependentRequired` is the view's rule."""
+    [origin] = [p for p in document["paths"]["/needs"]["get"]["parameters"] if p["name"] == "origin"]
+    requires = origin["schema"]["dependentRequired"]
+    allowed = all(set(requires[name]) <= sent for name in sent)
+    values = {"lat": 43.2, "lon": 76.9, "radius_km": 30}
+    response = client.get("/api/v1/needs", query_string={name: values[name] for name in sent})
+    assert response.status_code == (200 if allowed else 400), sent
+    if not allowed:
+        assert response.get_json()["error"]["code"] == "invalid_parameters"
 
 
 def _just_outside(schema: dict) -> list:
