@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace import geo
 from marketplace.geo.regions import REGION_CODES, REGIONS, region_name
 from marketplace.core.money import format_money
+from marketplace.core.urls import external_url
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 
@@ -269,7 +269,7 @@ def need_json(need: Need, distance_km: float | None = None) -> dict:
                        "hours_each": need.volunteer_hours} if need.volunteer_slots else None,
         "verified": {"office": need.office.name if need.office else None,
                      "at": need.verified_at.isoformat() if need.verified_at else None},
-        "url": url_for("needs.detail", need_id=need.id, _external=True),
+        "url": external_url("needs.detail", need_id=need.id),
     }
     if distance_km is not None:
         data["distance_km"] = round(distance_km, 1)
@@ -283,7 +283,7 @@ def need_detail_json(need: Need) -> dict:
     data["office"] = None if office is None else {
         "name": office.name, "settlement": office.settlement, "address": office.address, "phone": office.phone,
         "email": office.email, "opening_hours": office.opening_hours,
-        "url": url_for("offices.detail", office_id=office.id, _external=True) if office.is_active else None,
+        "url": external_url("offices.detail", office_id=office.id) if office.is_active else None,
     }
     met = need.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED)
     data["outcome_note"] = need.outcome_note if met else None

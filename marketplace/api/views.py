@@ -1,11 +1,12 @@
 """JSON endpoints of /api/v1: the public catalogue of needs and its OpenAPI document."""
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 
 from marketplace.api import openapi, schemas
 from marketplace.api.blueprint import _bad_request, _json, _not_found, bp
 from marketplace.needs import catalogue
+from marketplace.core.urls import external_url
 
 
 @bp.route("/needs")
@@ -19,8 +20,8 @@ def list_needs():
     def link(page: int | None) -> str | None:
         if page is None:
             return None
-        return url_for("api_v1.list_needs", _external=True, **{**query.given, "page": page,
-                                                               "per_page": results.per_page})
+        # On PUBLIC_URL, as every absolute address the site hands out (never the request's Host).
+        return external_url("api_v1.list_needs", **{**query.given, "page": page, "per_page": results.per_page})
 
     prev_page = min(results.page - 1, results.pages) if results.page > 1 and results.pages else None
     return _json({

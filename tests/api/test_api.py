@@ -14,6 +14,9 @@ from marketplace.core.extensions import db
 from marketplace.needs.models import Category, NeedStatus, Urgency
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, OfficeFactory
 from tests.needs.test_catalogue import ALMATY, ASTANA, PLACES, TALDYKORGAN, TEKELI, public_need
+from marketplace.core.config import Config
+
+PUBLIC_URL = Config.PUBLIC_URL or Config.DEVELOPMENT_PUBLIC_URL  # what the testing app builds its addresses on
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def test_list_item_has_every_public_field(client, db_session, document):
         "goods": [{"name": "Стиральная машина", "quantity": 1, "pledged": 0, "missing": 1, "unit": "шт."}],
         "volunteers": {"slots": 2, "filled": 1, "hours_each": 3.5},
         "verified": {"office": "Окно Жетысу", "at": "2026-03-03T09:00:00+00:00"},
-        "url": f"http://localhost/needs/{need.id}",
+        "url": f"{PUBLIC_URL}/needs/{need.id}",
     }
 
 
@@ -92,7 +95,7 @@ def test_detail_adds_the_office_to_contact_and_the_outcome(client, db_session, d
     conforms(document, "NeedDetail", body)
     assert body["office"] == {"name": "Окно Жетысу", "settlement": office.settlement, "address": office.address,
                               "phone": "+7 7282 00 11 22", "email": "okno@example.kz", "opening_hours": None,
-                              "url": f"http://localhost/offices/{office.id}"}
+                              "url": f"{PUBLIC_URL}/offices/{office.id}"}
     assert body["outcome_note"] == "Доставлено 5 марта."
     assert body["status"] == "fulfilled"
 
@@ -170,7 +173,7 @@ def test_radius(client, spread):
 def test_pages_with_links(client, spread):
     first = client.get("/api/v1/needs?per_page=2&category=school").get_json()
     assert (first["total"], first["pages"], len(first["items"]), first["prev"]) == (5, 3, 2, None)
-    assert first["next"].startswith("http://localhost/api/v1/needs?")
+    assert first["next"].startswith(f"{PUBLIC_URL}/api/v1/needs?")  # never the request's Host
     second = client.get(first["next"]).get_json()
     assert second["page"] == 2 and "category=school" in second["next"] and "per_page=2" in second["next"]
     third = client.get(second["next"]).get_json()
