@@ -179,7 +179,10 @@ def _personal_words(email: str, name: str) -> list[str]:
 def _uses_personal_word(password: str, personal: list[str]) -> bool:
     # Three-letter names are left to zxcvbn: as a rule here they would refuse "annual" for an Ann.
     words = [_squeeze(word) for word in personal if len(word) >= 4]
-    return any(word in _squeeze(typed) for typed in _as_typed(password) for word in words)
+    # A name given in Latin letters is found in a Cyrillic password too (Nurlanova in «Нурланова2026»).
+    forms = {form for typed in _as_typed(password)
+             for form in (typed, typed.translate(_TO_LATIN), typed.translate(_TO_LATIN_PLAIN))}
+    return any(word in _squeeze(form) for form in forms for word in words)
 
 
 def _estimate(password: str, user_inputs: list[str]) -> dict:

@@ -82,6 +82,11 @@ def test_weak_passwords_are_refused_with_the_reason(password, reason):
     assert reason in password_weaknesses(password, email=EMAIL, name=NAME)
 
 
+@pytest.mark.parametrize("password", ["Нурланова2026", "Дана2026нур"])
+def test_a_name_written_in_latin_is_found_in_a_cyrillic_password(password):
+    assert Weakness.PERSONAL in password_weaknesses(password, email="d.n@example.kz", name="Dana Nurlanova")
+
+
 @pytest.mark.parametrize("password", STRONG)
 def test_phrases_and_random_strings_are_accepted(app, password):
     with app.test_request_context():
