@@ -57,6 +57,7 @@ def live_server():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = base  # links in letters and Stripe's return addresses name this server
     stripe_server.webhook_url = f"{base}/payments/stripe/webhook"
     STRIPE["server"] = stripe_server
     STRIPE["app"] = app  # the live server's app, for a test that turns card payments off for a while
