@@ -313,4 +313,14 @@ FAMILIES: tuple[DemoFamily, ...] = (
                 (SUBMIT, reject("Повторная заявка: такая же заявка этой семьи уже проверена и открыта.")),
                 money_kzt=90_000),
         )),
+    # Waiting in the Almaly office's queue with the phone of the Нургалиева household it already verified: the
+    # duplicates the staff decision screens show before the buttons (staff@demo…).
+    DemoFamily(
+        "family13@demo.social-window.kz", "Нургалиева А.", "kk", "+7 701 000 00 02", "ALA-01",
+        "Алматы, ул. Жибек Жолы 50", (14, 11, 8, 5), (SUBMIT,), adults=1, single_parent=True,
+        needs=(
+            DemoNeed(
+                "Мектеп формасы", "clothing", "normal", "Төрт балаға мектеп формасы қажет.",
+                (SUBMIT,), money_kzt=60_000),
+        )),
 )

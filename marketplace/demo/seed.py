@@ -22,6 +22,7 @@ from marketplace.offices import services
 from marketplace.demo.families import seed_demo_families
 from marketplace.notifications import discard_queued_email
 from marketplace.offices import csv_io
+from marketplace.demo.flags import seed_demo_flags
 from marketplace.demo.volunteers import seed_demo_volunteers
 from marketplace.offices.services import nearest_office
 from marketplace.demo.pledges import seed_demo_pledges
@@ -43,6 +44,9 @@ DEMO_USERS = [
     ("company@demo.social-window.kz", "patron", "ТОО «Береке Трейд»",
      {"patron_kind": "company", "organisation_name": "ТОО «Береке Трейд»", "bin": "180440012349"}),
     ("partner@demo.social-window.kz", "partner", "ОФ «Көмек»", {"organisation_name": "ОФ «Көмек»"}),
+    # An NGO that signed up and waits for the admin's approval (People → "Waiting for approval").
+    ("ngo.pending@demo.social-window.kz", "partner", "ОФ «Жанұя»",
+     {"organisation_name": "ОФ «Жанұя»", "status": "pending_approval"}),
 ]
 # The office each demo staff member works in: they verify that office's demo families.
 DEMO_STAFF = {extra["office_code"]: email for email, role, _name, extra in DEMO_USERS if role == "staff"}
@@ -57,7 +61,8 @@ def demo_account(email: str, role: str, name: str, extra: dict):
     if "office_code" in extra:
         office_id = db.session.scalar(select(Office.id).where(Office.code == extra["office_code"]))
     user = User(
-        email=email, password_hash=hash_password(DEMO_PASSWORD), role=Role(role), status=AccountStatus.ACTIVE,
+        email=email, password_hash=hash_password(DEMO_PASSWORD), role=Role(role),
+        status=AccountStatus(extra.get("status", "active")),
         full_name=name, phone=extra.get("phone"), locale=extra.get("locale", "ru"), office_id=office_id,
         organisation_name=extra.get("organisation_name"), bin=extra.get("bin"),
         patron_kind=PatronKind(extra["patron_kind"]) if "patron_kind" in extra else None,
@@ -103,6 +108,7 @@ def seed_demo() -> dict:
         lambda email, name: demo_account(email, "volunteer", name, {}), nearest_office_id)
 
     pledges = seed_demo_pledges()
+    flags = seed_demo_flags()
     # The families get their in-app notifications; the e-mails would only go to made-up addresses.
     discard_queued_email()
     db.session.commit()
@@ -110,7 +116,7 @@ def seed_demo() -> dict:
         "offices": report.created, "users": added_users + families.accounts,
         "households": sum(families.households.values()), "needs": sum(families.needs.values()),
         "files": families.files, "lines": [*families.lines(), f"Demo volunteers: {volunteers} profiles added.",
-                  f"Demo pledges: {pledges} added."],
+                  f"Demo pledges: {pledges} added.", f"Demo flags: {flags} added."],
     }
 
 

@@ -18,7 +18,8 @@ DEMO_VOLUNTEERS = [
      (Skill.TUTORING_MATH, Skill.CHILDCARE), True),
     ("volunteer3@demo.social-window.kz", "Данияр Ахметов", 19, "Алматы, Алатауский район", 43.2900, 76.8400, 10,
      (Skill.MOVING, Skill.IT), False),
-    ("volunteer4@demo.social-window.kz", "Асель Нурпеисова", 16, "Алматы, ул. Тимирязева", 43.2250, 76.9000, 5,
+    # Near the Almaly office (ALA-01), whose demo staff (staff@) record her parent's consent under "Volunteers to vet".
+    ("volunteer4@demo.social-window.kz", "Асель Нурпеисова", 16, "Алматы, ул. Толе би", 43.2560, 76.9050, 5,
      (Skill.TUTORING_LANGUAGES,), False),  # a teenager from the youth wing: needs a parent's consent
     ("volunteer5@demo.social-window.kz", "Ерлан Касымов", 45, "Талгар", 43.3040, 77.2390, 30,
      (Skill.DRIVING, Skill.REPAIRS), True),

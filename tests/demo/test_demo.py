@@ -58,7 +58,7 @@ def table_sizes() -> dict[str, int]:
 
 
 def test_seeding_twice_adds_nothing_the_second_time(seeded):
-    assert seeded["households"] == len(FAMILIES) == 12
+    assert seeded["households"] == len(FAMILIES) == 13
     assert seeded["needs"] >= 30
     assert seeded["files"] > len(FAMILIES)
     before = table_sizes()
@@ -161,7 +161,7 @@ def test_the_command_prints_what_it_added(app, db_session, upload_folder):
     runner = app.test_cli_runner()
     first = runner.invoke(seed_demo_command)
     assert first.exit_code == 0, first.output
-    assert "12 households" in first.output and "expired 1" in first.output
+    assert "13 households" in first.output and "expired 1" in first.output
     second = runner.invoke(seed_demo_command)
     assert second.exit_code == 0, second.output
     assert "0 offices and 0 accounts added" in second.output and "nothing to add" in second.output
