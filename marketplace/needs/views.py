@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from marketplace import geo
@@ -103,8 +103,31 @@ def catalogue_page():
     points = [] if view == "list" else [_map_point(point) for point in catalogue.map_points(filters, where)]
     return render_template(
         "needs/catalogue.html", form=form, results=results, origin=origin, view=view,
-        points=points, view_url=_view_url,
+        points=points, view_url=_view_url, filter_words=_filter_words(form, filters, origin, radius),
     )
+
+
+def _filter_words(form: CatalogueForm, filters: catalogue.Filters, origin: tuple | None,
+                  radius: float | None) -> list[str]:
+    """The search in words for the one line the folded form shows: "Алматы", "25 км", "Лекарства"."""
+    words = []
+    if origin is not None:
+        # The place as typed ("Алматы"), not the geocoder's label ("Алматы, Казахстан"); "your location" for GPS.
+        typed = (form.near.data or "").strip()
+        words.append(typed[:60] if typed and not (form.lat.data or form.lon.data) else origin[2])
+        if radius is not None:
+            words.append(_("%(km)s km", km=format_decimal(radius)))
+    if filters.category is not None:
+        words.append(labels.category_label(filters.category))
+    if filters.kind is not None:
+        words.append(str(labels.KIND_LABELS[filters.kind]))
+    if filters.urgency is not None:
+        words.append(_("Urgency: %(level)s", level=labels.urgency_label(filters.urgency)))
+    if filters.region is not None:
+        words.append(region_name(filters.region, str(get_locale())))
+    if filters.settlement:
+        words.append(filters.settlement)
+    return words
 
 
 def _view_url(view: str | None) -> str:

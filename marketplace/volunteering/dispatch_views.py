@@ -12,6 +12,7 @@ from marketplace.core.roles import is_admin
 from marketplace.core.scopes import staff_office_id
 from marketplace.offices.models import Office
 from marketplace.volunteering import services
+from marketplace.volunteering.dispatch_map import dispatch_map
 from marketplace.volunteering.matching import build_plan
 from marketplace.volunteering.staff_views import ReasonForm, bp
 
@@ -42,11 +43,9 @@ def _pairs() -> list[tuple[int, int]]:
 def dispatch():
     office = _office()
     plan, needs, profiles = build_plan(office)
-    points = [{"lat": needs[a.slot[0]].public_latitude, "lon": needs[a.slot[0]].public_longitude,
-               "title": needs[a.slot[0]].title, "subtitle": profiles[a.volunteer].user.full_name,
-               "url": url_for("moderation.need", need_id=a.slot[0])} for a in plan.assignments]
+    points, lines = dispatch_map(plan, needs, profiles)
     return render_template("volunteering_staff/dispatch.html", office=office, plan=plan, needs=needs,
-                           profiles=profiles, points=points, form=ReasonForm())
+                           profiles=profiles, points=points, lines=lines, form=ReasonForm())
 
 
 @bp.route("/dispatch/send", methods=["POST"])

@@ -1,11 +1,15 @@
-/* Social Window: maps of offices, needs and tasks.
+/* Social Window: maps of offices, needs, tasks and dispatch plans.
  *
  * Progressive enhancement: the page lists everything without this script. For each
  *   <div class="map" data-map-points-src="#points-json" data-tile-url="..." data-tile-attribution="...">
  * it draws a Leaflet map (load /static/vendor/leaflet/leaflet.js first) with one marker per point of
  *   <script type="application/json" id="points-json">[{"lat":..,"lon":..,"title":"..","url":"..","subtitle":".."}]</script>
+ * A point may also carry "kind" ("place", the default; "slot"; "volunteer": a different shape each),
+ * "label" (a short text on the marker, e.g. the pair's number in a dispatch plan) and "items" (lines
+ * listed in its popup). data-map-lines-src="#lines-json" draws [{"from":[lat,lon],"to":[lat,lon]}] as lines.
  * Optional attributes: data-center-lat, data-center-lon, data-center-label ("you are here" marker),
- * data-fallback="#id" (otherwise the sibling .map-fallback is used).
+ * data-fallback="#id" (otherwise the sibling .map-fallback is used), and the controls' words in the
+ * page's language: data-label-zoom-in, data-label-zoom-out, data-label-close, data-label-leaflet.
  * When Leaflet is missing or the first tiles fail, the .map-fallback text is shown; markers stay on a
  * blank background. Text from the page is only ever inserted as text, never as HTML.
  */
@@ -33,8 +37,8 @@
     }
   }
 
-  function readPoints(el) {
-    const selector = el.getAttribute('data-map-points-src');
+  function readJson(el, attribute) {
+    const selector = el.getAttribute(attribute);
     if (!selector) return [];
     let source;
     try {
@@ -49,9 +53,14 @@
     } catch (e) {
       return [];
     }
-    if (!Array.isArray(data)) return [];
+    return Array.isArray(data) ? data : [];
+  }
+
+  const KINDS = ['place', 'slot', 'volunteer'];
+
+  function readPoints(el) {
     const points = [];
-    for (const p of data) {
+    for (const p of readJson(el, 'data-map-points-src')) {
       if (!p || typeof p !== 'object') continue;
       const lat = toCoord(p.lat, 90);
       const lon = toCoord(p.lon, 180);
@@ -62,9 +71,51 @@
         title: p.title == null ? '' : String(p.title),
         subtitle: p.subtitle == null ? '' : String(p.subtitle),
         url: safeUrl(p.url),
+        kind: KINDS.indexOf(p.kind) >= 0 ? p.kind : 'place',
+        label: p.label == null ? '' : String(p.label).slice(0, 12),
+        items: Array.isArray(p.items) ? p.items.map(String) : [],
       });
     }
     return points;
+  }
+
+  function readLatLng(pair) {
+    if (!Array.isArray(pair) || pair.length !== 2) return null;
+    const lat = toCoord(pair[0], 90);
+    const lon = toCoord(pair[1], 180);
+    return lat === null || lon === null ? null : [lat, lon];
+  }
+
+  function readLines(el) {
+    const lines = [];
+    for (const line of readJson(el, 'data-map-lines-src')) {
+      const from = line && readLatLng(line.from);
+      const to = line && readLatLng(line.to);
+      if (from && to) lines.push([from, to]);
+    }
+    return lines;
+  }
+
+  /* A marker of at least 36 px (a thumb's target): a pin for a place or a task's slot, a disc for a
+   * volunteer, widened to fit its label. The shapes differ, so the kind is never told by colour alone. */
+  function markerIcon(point) {
+    const shape = document.createElement('span');
+    shape.className = 'map-pin-shape';
+    if (point.label) {
+      const text = document.createElement('span');
+      text.className = 'map-pin-label';
+      text.textContent = point.label;
+      shape.appendChild(text);
+    }
+    const width = Math.max(36, 18 + 9 * point.label.length);
+    const height = point.kind === 'volunteer' ? 36 : 46; // a pin's tip sits below its head
+    return L.divIcon({
+      html: shape,
+      className: 'map-pin map-pin-' + point.kind,
+      iconSize: [width, height],
+      iconAnchor: [width / 2, point.kind === 'volunteer' ? height / 2 : height],
+      popupAnchor: [0, point.kind === 'volunteer' ? -height / 2 : -height],
+    });
   }
 
   /* Popup content built from DOM nodes, so titles can never inject markup. */
@@ -78,6 +129,15 @@
       const sub = document.createElement('p');
       sub.textContent = point.subtitle;
       box.appendChild(sub);
+    }
+    if (point.items.length) {
+      const list = document.createElement('ul');
+      for (const item of point.items) {
+        const li = document.createElement('li');
+        li.textContent = item;
+        list.appendChild(li);
+      }
+      box.appendChild(list);
     }
     return box;
   }
@@ -136,6 +196,34 @@
     return !!(window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);
   }
 
+  /* Leaflet's own words (zoom buttons, the "Leaflet" link, a popup's close button) in the page's language. */
+  function addControls(map, el) {
+    const zoomIn = el.getAttribute('data-label-zoom-in');
+    const zoomOut = el.getAttribute('data-label-zoom-out');
+    const options = { position: 'topleft' };
+    if (zoomIn) options.zoomInTitle = zoomIn;
+    if (zoomOut) options.zoomOutTitle = zoomOut;
+    L.control.zoom(options).addTo(map);
+
+    const link = document.createElement('a');
+    link.href = 'https://leafletjs.com';
+    link.textContent = 'Leaflet';
+    const about = el.getAttribute('data-label-leaflet');
+    if (about) link.title = about;
+    L.control.attribution({ prefix: link.outerHTML }).addTo(map);
+
+    const close = el.getAttribute('data-label-close');
+    if (close) {
+      map.on('popupopen', function (event) {
+        const button = event.popup.getElement() && event.popup.getElement().querySelector('.leaflet-popup-close-button');
+        if (button) {
+          button.setAttribute('aria-label', close);
+          button.title = close;
+        }
+      });
+    }
+  }
+
   function addTiles(map, el) {
     const url = el.hasAttribute('data-tile-url') ? el.getAttribute('data-tile-url').trim() : DEFAULT_TILES;
     if (!url) {
@@ -181,15 +269,24 @@
       zoomAnimation: motion,
       fadeAnimation: motion,
       markerZoomAnimation: motion,
+      zoomControl: false, // added by addControls, with the page's words
+      attributionControl: false,
     });
+    addControls(map, el);
     addTiles(map, el);
 
     const bounds = [];
+    for (const line of readLines(el)) {
+      // Under the markers (the overlay pane), and not a target of its own: the markers at its ends are.
+      L.polyline(line, { color: '#12344d', weight: 3, opacity: 0.8, dashArray: '6 6', interactive: false }).addTo(map);
+    }
     for (const point of readPoints(el)) {
       const latlng = [point.lat, point.lon];
-      const marker = L.marker(latlng, { title: point.title, alt: point.title || 'marker' });
+      const marker = L.marker(latlng, { icon: markerIcon(point), title: point.title, riseOnHover: true });
       marker.bindPopup(popupFor(point));
       marker.addTo(map);
+      const icon = marker.getElement();
+      if (icon && point.title) icon.setAttribute('aria-label', point.label ? point.label + '. ' + point.title : point.title);
       bounds.push(latlng);
     }
 
@@ -198,7 +295,7 @@
     const hasCenter = cLat !== null && cLon !== null;
     if (hasCenter) {
       const here = L.circleMarker([cLat, cLon], {
-        radius: 9,
+        radius: 15, // 33 px across with its ring
         color: '#ffffff',
         weight: 3,
         fillColor: '#b3261e',
@@ -215,7 +312,7 @@
 
     if (bounds.length > 1) {
       // extra room at the top for the height of the marker pins
-      map.fitBounds(bounds, { paddingTopLeft: [32, 56], paddingBottomRight: [32, 24], maxZoom: 15, animate: false });
+      map.fitBounds(bounds, { paddingTopLeft: [36, 60], paddingBottomRight: [36, 28], maxZoom: 15, animate: false });
     } else if (bounds.length === 1) {
       map.setView(bounds[0], 13, { animate: false });
     } else {
