@@ -35,6 +35,7 @@ def test_volunteer_signs_up_logs_in_and_finds_the_nearest_office(phone):
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.locator("h1")).to_contain_text("Айдана")
 
+    page.locator(".site-header .menu-button").click()  # on a phone, log-out is in the header's menu
     page.locator(".site-header form[action='/logout'] button").click()
     expect(page).to_have_url(re.compile(r"/$"))
     page.goto("/login")

@@ -345,7 +345,8 @@ def test_need_page_shows_progress_verification_and_how_to_help(client, db_sessio
     assert '<progress class="progress" max="5000000" value="1200000"' in html
     assert "12,000\u00a0₸ of 50,000\u00a0₸" in html
     assert "Still missing: 38,000\u00a0₸" in html
-    row = r'<td>Рюкзак.*?</td>\s*<td class="num">3</td>\s*<td class="num">1</td>\s*<td class="num">2</td>'
+    row = (r'<td>Рюкзак.*?</td>\s*<td data-label="Needed" class="num">3</td>\s*<td data-label="Pledged" class="num">1</td>'
+           r'\s*<td data-label="Missing" class="num">2</td>')
     assert re.search(row, html, re.S)  # needed, pledged, still missing
     assert "1 of 3 volunteers" in html and "About 4 hours for each volunteer." in html
     assert "September 1, 2027" in html
