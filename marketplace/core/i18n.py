@@ -48,16 +48,42 @@ def distance(km: float | None) -> str:
     return _("%(km)s km", km=format_decimal(km, format=fmt))
 
 
+# How dates read in each language (../shared/UX.md: "12 марта 2026"). CLDR's long forms end the Russian
+# date in «г.» ("12 марта 2026 г."), which doubled the full stop wherever a date ends a sentence, and give
+# English the American "March 12, 2026". Kazakh is written as in its official documents, "2026 жылғы 12
+# наурыз": the year in full words of the genitive, not CLDR's abbreviation "2026 ж.", so nothing ends in a
+# period and the translations' "%(date)s күні" reads "2026 жылғы 12 наурыз күні". The short forms keep the
+# year in four digits (CLDR's Kazakh "12.03.26" and English "3/12/26" are easy to misread).
+DATE_PATTERNS = {
+    "long": {"ru": "d MMMM y", "kk": "y 'жылғы' d MMMM", "en": "d MMMM y"},
+    "short": {"ru": "dd.MM.y", "kk": "dd.MM.y", "en": "dd/MM/y"},
+}
+DATE_PATTERNS["medium"] = DATE_PATTERNS["long"]
+TIME_PATTERN = "HH:mm"  # the 24-hour clock, as Kazakhstan reads it in every language
+
+
+def _pattern(fmt: str) -> str:
+    """The date pattern of `fmt` ("long", "short", …) in the current language; other formats pass through."""
+    by_language = DATE_PATTERNS.get(fmt)
+    if by_language is None:
+        return fmt
+    return by_language.get(get_locale().language, by_language["en"])
+
+
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
+    """A date ("12 марта 2026"); a moment is dated in the display timezone."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_date(value, fmt)  # flask-babel converts to the display timezone
-    return format_date(value, fmt)
+    return format_date(value, _pattern(fmt))  # flask-babel converts a datetime to the display timezone
 
 
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+    """A date and time ("12 марта 2026, 14:05") in the display timezone."""
+    if value is None:
+        return ""
+    if fmt not in DATE_PATTERNS:
+        return format_datetime(value, fmt)
+    return format_datetime(value, f"{_pattern(fmt)}, {TIME_PATTERN}")
 
 
 def register_i18n(app: Flask) -> None:

@@ -65,6 +65,14 @@ def whole_number(maximum: int, too_big):
     return check
 
 
+# How a money pledge is paid, when the site takes cards (without Stripe every money pledge is a transfer).
+PAY_BY_CARD, PAY_BY_TRANSFER = "card", "transfer"
+PAYMENT_LABELS = {
+    PAY_BY_CARD: _l("By card"),
+    PAY_BY_TRANSFER: _l("By bank transfer or in cash at the office"),
+}
+
+
 class MoneyPledgeForm(OnceTokenMixin, FlaskForm):
     amount = StringField(
         _l("Amount in tenge"),
@@ -75,6 +83,17 @@ class MoneyPledgeForm(OnceTokenMixin, FlaskForm):
                              description=_l("Your name is not shown to the family; the office still sees it."))
     allow_redirect = BooleanField(
         _l("If this request is cancelled, my money may go to a similar request of the same office"))
+    # Shown only when cards are taken; card is preselected, and a form sent without it pays by card.
+    payment = RadioField(_l("How you pay"), default=PAY_BY_CARD, choices=list(PAYMENT_LABELS.items()),
+                         validate_choice=False)
+
+    def validate_payment(self, field) -> None:
+        if field.data not in PAYMENT_LABELS:
+            raise StopValidation(_("Choose how you pay."))
+
+    def by_card(self) -> bool:
+        """Whether the patron chose to pay by card (the service still takes none without Stripe)."""
+        return self.payment.data == PAY_BY_CARD
 
 
 class GoodsPledgeForm(OnceTokenMixin, FlaskForm):

@@ -37,8 +37,8 @@ def status_label(pledge: Pledge) -> str:
 
 def payment_reference(pledge: Pledge) -> str:
     """What the patron mentions on a bank transfer or when bringing goods (the patron's pages show the
-    same): one form in every language, so staff can match it."""
-    return f"SW pledge #{pledge.id}"
+    same): the pledge's number, one form in every language, so staff can match it."""
+    return pledge.number
 
 
 def patron_shown(pledge: Pledge) -> str:

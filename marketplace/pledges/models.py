@@ -3,6 +3,7 @@ provider's events, each stored once under its id."""
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,30 @@ from marketplace.core.extensions import db
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
     from marketplace.needs.models import Need, NeedItem
+
+
+def pledge_number(pledge_id: int, year: int) -> str:
+    """A pledge's number, SW-2026-0000005: the reference a patron writes on a transfer and, once the money
+    arrived, its receipt's number. Letters, digits and hyphens only: bank forms refuse a `#`."""
+    return f"SW-{year:04d}-{pledge_id:07d}"
+
+
+# A number as staff type or paste it: "SW-2026-0000005", "sw 2026 5", inside a bank statement's purpose;
+# or the reference pledges carried before it ("SW pledge #5"), or just the pledge's id ("5", "№5").
+_SEPARATORS = r"[\s\-‐‑–—_/.]*"
+_NUMBER_IN_TEXT = re.compile(rf"\bSW{_SEPARATORS}(\d{{4}}){_SEPARATORS}(\d{{1,9}})\b", re.IGNORECASE)
+_OLD_REFERENCE = re.compile(r"\bSW\s*pledge\s*(?:#|№|No\.?)?\s*(\d{1,9})\b", re.IGNORECASE)
+_ID_ALONE = re.compile(r"(?:#|№|No\.?)?\s*(\d{1,9})", re.IGNORECASE)
+
+
+def read_pledge_number(text: str) -> tuple[int | None, int] | None:
+    """(year, pledge id) of the pledge number in `text`; the year is None when only the id was given."""
+    text = (text or "").strip()
+    if found := _NUMBER_IN_TEXT.search(text):
+        return int(found[1]), int(found[2])
+    if found := _OLD_REFERENCE.search(text) or _ID_ALONE.fullmatch(text):
+        return None, int(found[1])
+    return None
 
 
 class PledgeKind(str, enum.Enum):
@@ -99,6 +124,12 @@ class Pledge(db.Model):
     @property
     def is_money(self) -> bool:
         return self.kind is PledgeKind.MONEY
+
+    @property
+    def number(self) -> str:
+        """The pledge's number from the moment it is made (see `pledge_number`); its year is the UTC year
+        it was made in, so the number never changes, whatever the display timezone."""
+        return pledge_number(self.id, self.created_at.year)
 
 
 class PaymentEvent(db.Model):

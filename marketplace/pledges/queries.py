@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, and_, false, func, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.core import csv_cells
@@ -18,7 +19,9 @@ from marketplace.offices.models import Office
 from marketplace.pledges.forms import kind_label, pledge_status_label
 from marketplace.pledges.labels import labels_context, patron_shown
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
-from marketplace.pledges.models import PatronProfile, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S
+from marketplace.pledges.models import (
+    PatronProfile, PaymentProvider, Pledge, PledgeKind, PledgeStatus as S, pledge_number, read_pledge_number,
+)
 
 # Money the patron has given and that is still given (a redirected pledge lives on as its successor).
 GIVEN = (S.PAID, S.DELIVERED)
@@ -107,7 +110,7 @@ def pledges_csv(pledges, header: list[str]) -> str:
     writer.writerow(header)
     for p in pledges:
         writer.writerow([
-            p.id, p.created_at.date().isoformat(), p.need.title, kind_label(p), tenge_number(p.amount),
+            p.number, p.created_at.date().isoformat(), p.need.title, kind_label(p), tenge_number(p.amount),
             p.item.name if p.item is not None else "", p.quantity, pledge_status_label(p), receipt_number_of(p)])
     return "\ufeff" + buffer.getvalue()
 
@@ -160,6 +163,34 @@ def staff_tab(user, tab: str, *, office_id: int | None, need_id: int | None) -> 
             .options(joinedload(Pledge.need).joinedload(Need.household), joinedload(Pledge.patron),
                      joinedload(Pledge.item))
             .order_by(*tab_order(tab)))
+
+
+def numbered(text: str):
+    """The condition "this pledge has the number (or receipt number) in `text`": the number as the patron
+    wrote it on the transfer, the receipt's number, the old reference "SW pledge #5", or the id alone."""
+    typed = (text or "").strip().upper()
+    conditions = [Pledge.receipt_number == typed] if typed else []
+    found = read_pledge_number(text)
+    if found is not None:
+        year, pledge_id = found
+        if year is None:
+            conditions.append(Pledge.id == pledge_id)
+        elif 1 <= year < 9999:
+            # The number's year is the UTC year the pledge was made in (Pledge.number); a receipt issued
+            # before numbers were given at once may carry the year it was paid in instead.
+            made = and_(Pledge.created_at >= datetime(year, 1, 1, tzinfo=timezone.utc),
+                        Pledge.created_at < datetime(year + 1, 1, 1, tzinfo=timezone.utc))
+            conditions += [and_(Pledge.id == pledge_id, made), Pledge.receipt_number == pledge_number(pledge_id, year)]
+    return or_(*conditions) if conditions else false()
+
+
+def staff_search(user, text: str, *, office_id: int | None, need_id: int | None) -> Select:
+    """The pledges of the staff's list (in every tab) that carry the number in `text`, newest first."""
+    return (_staff_scope(user, select(Pledge), office_id=office_id, need_id=need_id)
+            .where(numbered(text))
+            .options(joinedload(Pledge.need).joinedload(Need.household), joinedload(Pledge.patron),
+                     joinedload(Pledge.item))
+            .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
 
 
 def office_names(ids) -> dict[int, str]:

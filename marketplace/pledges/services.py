@@ -196,7 +196,7 @@ def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None 
     PLEDGE_LIFECYCLE.apply(pledge, transition, actor=actor, reason=reason)
     shift_counters(pledge, before)
     if transition in ("pay", "confirm_transfer") and pledge.receipt_number is None:
-        pledge.receipt_number = f"SW-{pledge.paid_at:%Y}-{pledge.id:07d}"
+        pledge.receipt_number = pledge.number  # the receipt carries the number the transfer mentioned
     if pledge.kind is PledgeKind.GOODS and transition == "cancel" and pledge.delivery is GoodsDelivery.VOLUNTEER:
         # The volunteer place the delivery opened closes again, unless a volunteer already took it.
         db.session.execute(update(Need).where(Need.id == pledge.need_id, Need.volunteer_slots > Need.slots_filled)

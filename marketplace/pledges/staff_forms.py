@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
@@ -21,3 +21,15 @@ class PledgeFilterForm(FlaskForm):
 
     office_id = SelectField(_l("Office"), coerce=int, validators=[Optional()])
     tab = HiddenField(validators=[Optional()])
+
+
+class PledgeSearchForm(FlaskForm):
+    """Find a pledge by its number, as the patron wrote it on a transfer or as its receipt shows it."""
+
+    class Meta:
+        csrf = False
+
+    reference = StringField(
+        _l("Find by reference"), validators=[Optional(), Length(max=200)],
+        description=_l("The pledge's number as in the payment purpose on the bank statement, or its receipt number."),
+        render_kw={"autocomplete": "off", "spellcheck": "false", "placeholder": "SW-2026-0000005"})

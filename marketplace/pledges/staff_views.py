@@ -27,7 +27,7 @@ from marketplace.pledges.labels import labels_context, status_label
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import PaymentProvider, Pledge
 from marketplace.pledges.notices import tell_patron
-from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm
+from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm, PledgeSearchForm
 
 bp = Blueprint("pledges_staff", __name__)
 
@@ -89,17 +89,22 @@ def render_list(status: int = 200):
     form, office, need = scope_filter()
     where = {"office_id": office.id if office else None, "need_id": need.id if need else None}
     counts = queries.queue_counts(current_user, **where)
+    search = PledgeSearchForm(request.args)
+    reference = (search.reference.data or "").strip() if search.validate() else ""
     tab = request.args.get("tab")
     if tab not in TABS:  # the first tab with work waiting, else what happened lately
         tab = next((name for name, count in counts.items() if count), "recent")
-    page = db.paginate(queries.staff_tab(current_user, tab, **where),
-                       per_page=current_app.config["PLEDGES_PER_PAGE"], error_out=False)
+    # A reference looks in every tab: staff matching a bank statement do not know where the pledge is now.
+    listed = (queries.staff_search(current_user, reference, **where) if reference
+              else queries.staff_tab(current_user, tab, **where))
+    page = db.paginate(listed, per_page=current_app.config["PLEDGES_PER_PAGE"], error_out=False)
     show_office = office is None and need is None
     office_names = queries.office_names({p.office_id for p in page.items if p.office_id}) if show_office else {}
     filters = {k: v for k, v in (("office_id", office.id if form and office else None),
                                  ("need_id", need.id if need else None)) if v}
     return render_template(
         "pledges/staff_list.html", form=form, office=office, need=need, tab=tab, tabs=TABS, counts=counts,
+        search=search, reference=reference, action_args=dict(filters, reference=reference) if reference else filters,
         page=page, show_office=show_office, office_names=office_names, filters=filters,
         actions={p.id: staff_actions(p) for p in page.items}, action_labels=ACTION_LABELS,
         reason_actions=REASON_ACTIONS, age=waited_for, **labels_context(),
@@ -161,5 +166,6 @@ def act(pledge_id: int, action: str):
     if told:
         message += " " + _("The patron has been told.")
     flash(message, "success")
-    back = {key: request.args[key] for key in ("tab", "page", "office_id", "need_id") if key in request.args}
+    back = {key: request.args[key] for key in ("tab", "page", "office_id", "need_id", "reference")
+            if key in request.args}
     return redirect(url_for(".index", **back), 303)

@@ -108,7 +108,8 @@ def _pledge_money(need: Need):
         return _already_made(already)
     try:
         pledge = services.pledge_money(need, current_user, amount=amount, anonymous=form.anonymous.data,
-                                       allow_redirect=form.allow_redirect.data, form_token=form.form_token())
+                                       allow_redirect=form.allow_redirect.data, card=form.by_card(),
+                                       form_token=form.form_token())
     except PledgeRefused as refused:
         db.session.rollback()
         form.amount.errors.append(refused.message)

@@ -16,7 +16,9 @@ from markupsafe import escape
 
 from marketplace.accounts.models import User
 from marketplace.core.extensions import db
-from tests.factories import PASSWORD, UserFactory
+from marketplace.core.roles import Role
+from tests.conftest import login
+from tests.factories import PASSWORD, HouseholdFactory, NeedFactory, PledgeFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "marketplace" / "translations"
@@ -200,17 +202,105 @@ def test_money_of_nothing_is_empty(app):
     assert render(app, "ru", "[{{ none|money }}]", none=None) == "[]"
 
 
+# Dates as ../shared/UX.md writes them ("12 марта 2026"): nothing after the year, so a date may end a
+# sentence without a double full stop. Kazakh as its official documents write it, the year first.
 @pytest.mark.parametrize(("locale", "expected"), [
-    ("ru", "12 марта 2026 г."), ("en", "March 12, 2026"), ("kk", "2026 ж. 12 наурыз"),
+    ("ru", "12 марта 2026"), ("kk", "2026 жылғы 12 наурыз"), ("en", "12 March 2026"),
 ])
 def test_dates_in_the_language(app, locale, expected):
     assert render(app, locale, "{{ day|date }}", day=date(2026, 3, 12)) == expected
 
 
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("ru", "12 марта 2026, 14:05"), ("kk", "2026 жылғы 12 наурыз, 14:05"), ("en", "12 March 2026, 14:05"),
+])
+def test_dates_and_times_in_the_language(app, locale, expected):
+    two_in_the_afternoon_in_almaty = datetime(2026, 3, 12, 9, 5, tzinfo=timezone.utc)
+
+    assert render(app, locale, "{{ moment|datetime }}", moment=two_in_the_afternoon_in_almaty) == expected
+
+
+@pytest.mark.parametrize(("locale", "day", "moment"), [
+    ("ru", "12.03.2026", "12.03.2026, 14:05"), ("kk", "12.03.2026", "12.03.2026, 14:05"),
+    ("en", "12/03/2026", "12/03/2026, 14:05"),
+])
+def test_short_dates_keep_the_whole_year(app, locale, day, moment):
+    at = datetime(2026, 3, 12, 9, 5, tzinfo=timezone.utc)
+
+    assert render(app, locale, "{{ at|date('short') }}|{{ at|datetime('short') }}", at=at) == f"{day}|{moment}"
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+def test_a_date_ending_a_sentence_has_one_full_stop(app, locale):
+    out = render(app, locale, "{{ _('Issued on %(date)s.', date=day|date) }}", day=date(2026, 12, 17))
+
+    assert out.endswith(".") and not out.endswith("..") and "г." not in out and "ж." not in out
+
+
 def test_a_moment_is_dated_in_almaty_time(app):
     evening_in_utc = datetime(2026, 3, 12, 20, 0, tzinfo=timezone.utc)  # already 13 March in Almaty
 
-    assert render(app, "ru", "{{ moment|date }}", moment=evening_in_utc) == "13 марта 2026 г."
+    assert render(app, "ru", "{{ moment|date }}", moment=evening_in_utc) == "13 марта 2026"
+    assert render(app, "ru", "{{ moment|datetime }}", moment=evening_in_utc) == "13 марта 2026, 01:00"
+
+
+# --- pages that show dates --------------------------------------------------------------------------------
+
+MORNING = datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)  # 3 December 2026, 11:00 in Almaty
+# The day, and the last day of a transfer pledged then (PLEDGE_TRANSFER_DAYS later), as each language writes them.
+DAYS = {"ru": ("3 декабря 2026", "17 декабря 2026"), "kk": ("2026 жылғы 3 желтоқсан", "2026 жылғы 17 желтоқсан")}
+# A doubled full stop, or a year followed by CLDR's abbreviation ("2026 г.", "2026 ж."), anywhere on a page.
+AFTER_A_DATE = re.compile(r"(?<!\.)\.\.(?![./])|\d{4}\s?[гж]\.")
+
+
+def shown(html: str) -> str:
+    """A page as read (its text and attributes), without scripts and styles and with plain spaces."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    return html.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture
+def dated_pages(app, db_session):
+    """(user or None, address) of the pages that show dates, every date on them on 3 December 2026."""
+    household = HouseholdFactory(verified=True, verified_at=MORNING, submitted_at=MORNING, consent_given_at=MORNING)
+    need = NeedFactory(open=True, household=household, verified_at=MORNING, submitted_at=MORNING,
+                       created_at=MORNING, deadline=date(2026, 12, 17))
+    patron = UserFactory(patron=True)
+    waiting = PledgeFactory(need=need, patron=patron, awaiting_transfer=True, created_at=MORNING)
+    paid = PledgeFactory(need=need, patron=patron, paid=True, provider=None, created_at=MORNING, paid_at=MORNING)
+    staff = UserFactory(role=Role.STAFF, office=need.office)
+    db_session.commit()
+    return [
+        (None, f"/needs/{need.id}"),
+        (household.user, "/family/household"),
+        (household.user, f"/family/needs/{need.id}"),
+        (patron, f"/pledges/{waiting.id}"),
+        (patron, f"/pledges/{paid.id}/receipt"),
+        (patron, "/patron/"),
+        (staff, "/staff/pledges?tab=transfers"),
+        (staff, "/staff/pledges?tab=recent"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_pages_show_dates_without_a_double_full_stop(app, client, db_session, dated_pages, monkeypatch, language):
+    monkeypatch.setitem(app.config, "PLEDGE_TRANSFER_DAYS", 14)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    day, transfer_until = DAYS[language]
+    seen_until = False
+    for user, address in dated_pages:
+        if user is not None:
+            user.locale = language
+            db_session.commit()
+            login(client, user)
+        response = client.get(address)
+        assert response.status_code == 200, address
+        page = shown(response.get_data(as_text=True))
+        assert day in page, address
+        bad = [page[max(0, m.start() - 40):m.end() + 10] for m in AFTER_A_DATE.finditer(page)]
+        assert bad == [], address
+        seen_until = seen_until or f"{transfer_until}." in page or f"{transfer_until} " in page
+    assert seen_until  # "pay by 17 December 2026." ends its sentence once
 
 
 @pytest.mark.parametrize(("locale", "km", "expected"), [

@@ -126,7 +126,7 @@ def test_card_shows_what_a_patron_needs_to_decide(client, db_session):
     assert '<progress class="progress" max="5000000" value="1200000"' in html
     assert "1 of 3 volunteers" in html
     assert "Стиральная машина: 0 of 1 шт. pledged" in html
-    assert "Verified by Окно Медеуского района on March 3, 2026" in html
+    assert "Verified by Окно Медеуского района on 3 March 2026" in html
     assert "Алматы" in html
 
 
@@ -349,8 +349,8 @@ def test_need_page_shows_progress_verification_and_how_to_help(client, db_sessio
            r'\s*<td data-label="Missing" class="num">2</td>')
     assert re.search(row, html, re.S)  # needed, pledged, still missing
     assert "1 of 3 volunteers" in html and "About 4 hours for each volunteer." in html
-    assert "September 1, 2027" in html
-    assert "Verified by Окно Жетысу on March 3, 2026" in html
+    assert "1 September 2027" in html
+    assert "Verified by Окно Жетысу on 3 March 2026" in html
     # How to help: the office's contact, not a promise.
     assert 'href="tel:+77282001122"' in html and "ул. Кабанбай батыра, 26" in html and "okno@example.kz" in html
     assert "soon" not in html.lower()

@@ -84,7 +84,7 @@ def test_offline_money_pledge_reserves_and_shows_how_to_pay(app, client, db_sess
     assert need.money_reserved == 500_000 and need.money_raised == 0
 
     page = pledge_page(client, pledge).get_data(as_text=True)
-    assert f"SW pledge #{pledge.id}" in page
+    assert pledge.number in page
     assert need.office.name in page and need.office.address in page and need.office.phone in page
     assert tenge(app, 500_000) in page and "Waiting for your transfer" in page
     assert 'http-equiv="refresh"' not in page
@@ -103,7 +103,7 @@ def test_the_offices_bank_details_are_on_a_transfer_pledge(app, client, db_sessi
     [pledge] = pledges_of(db_session, need)
     page = pledge_page(client, pledge).get_data(as_text=True)
     for shown in ("КГУ «Социальное окно»", "180440012349", "KZ86 125K ZT50 0410 0100", "HSBKKZKX",
-                  "АО «Народный банк Казахстана»", f"SW pledge #{pledge.id}", tenge(app, 500_000)):
+                  "АО «Народный банк Казахстана»", pledge.number, tenge(app, 500_000)):
         assert shown in page
     assert "Ask the office for its bank details" not in page
 
@@ -212,7 +212,7 @@ def test_goods_pledge_within_and_above_what_is_missing(client, db_session, login
     db_session.refresh(item)
     assert item.quantity_pledged == 2
     detail = pledge_page(client, pledge).get_data(as_text=True)
-    assert "Please bring the goods to the office" in detail and f"SW pledge #{pledge.id}" in detail
+    assert "Please bring the goods to the office" in detail and pledge.number in detail
 
     above = client.post(f"/needs/{need.id}/pledge", data=goods_form(item.id, "2"))
     assert above.status_code == 409
@@ -418,7 +418,7 @@ def test_csv_has_bom_header_rows_and_no_formulas(client, db_session, login_as, p
     assert len(rows) == 3
     goods_row, money_row = rows[1], rows[2]  # newest first
     assert goods_row[2:7] == ["'@SUM(1+1)", "Goods", "", "Рюкзак", "2"]
-    assert money_row[0] == str(pledge.id) and money_row[2] == "'=cmd|' /C calc'!A0"
+    assert money_row[0] == pledge.number == pledge.receipt_number and money_row[2] == "'=cmd|' /C calc'!A0"
     assert money_row[3:5] == ["Money", "5123.45"] and money_row[8] == pledge.receipt_number
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
@@ -547,7 +547,7 @@ def test_card_pledge_goes_to_checkout_and_only_the_webhook_makes_it_paid(client,
                                                                          patron_user, cards):
     need = NeedFactory(open=True)
     login_as(patron_user)
-    assert "Pledge and pay by card" in client.get(f"/needs/{need.id}/pledge").get_data(as_text=True)
+    assert "By card" in client.get(f"/needs/{need.id}/pledge").get_data(as_text=True)
     response = client.post(f"/needs/{need.id}/pledge", data=money_form("5000"))
     [pledge] = pledges_of(db_session, need)
     assert response.status_code == 303 and response.headers["Location"].startswith(cards.url)

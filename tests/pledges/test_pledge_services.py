@@ -129,7 +129,7 @@ def test_without_stripe_a_transfer_is_confirmed_by_the_office_staff(db_session, 
     services.change_pledge(pledge, "confirm_transfer", actor=staff_user)
     db_session.commit()
     assert pledge.status is S.PAID and pledge.paid_at is not None
-    assert pledge.receipt_number == f"SW-{pledge.paid_at:%Y}-{pledge.id:07d}"
+    assert pledge.receipt_number == f"SW-{pledge.created_at:%Y}-{pledge.id:07d}" == pledge.number
     assert counters(need) == (0, 300_000) == expected_counters(need.id)
     assert need.status is NeedStatus.IN_PROGRESS  # all the money is in
     assert audits(pledge.id) == ["pledge.create", "pledge.confirm_transfer"]

@@ -74,7 +74,7 @@ def test_staff_confirm_a_transfer_and_the_patron_gets_a_receipt(app, client, db_
     assert pledge.status is PledgeStatus.AWAITING_TRANSFER and need.money_reserved == 1_500_000
     login(client, staff)
     page = text_of(client.get("/staff/pledges?tab=transfers"))
-    assert f"SW pledge #{pledge.id}" in page and patron_user.display_name in page and need.title in page
+    assert pledge.number in page and patron_user.display_name in page and need.title in page
     assert f"/staff/pledges/{pledge.id}/confirm_transfer" in page
 
     response = confirm(client, pledge)
@@ -107,7 +107,7 @@ def test_staff_of_another_office_see_nothing_and_change_nothing(app, client, db_
     pledge = pledge_money(app, db_session, need, patron_user)
     elsewhere = UserFactory(role=Role.STAFF, office=OfficeFactory(), email="elsewhere@example.kz")
     login(client, elsewhere)
-    assert f"SW pledge #{pledge.id}" not in text_of(client.get("/staff/pledges?tab=transfers"))
+    assert pledge.number not in text_of(client.get("/staff/pledges?tab=transfers"))
     assert client.get(f"/staff/pledges?need_id={need.id}").status_code == 403
     for action in ("confirm_transfer", "cancel"):
         assert client.post(f"/staff/pledges/{pledge.id}/{action}", data={"reason": "x"}).status_code == 403
@@ -175,7 +175,7 @@ def test_the_family_sees_goods_pledges_and_confirms_them(app, client, db_session
     page = text_of(client.get(f"/family/needs/{need.id}"))
     assert patron_user.display_name in page and "A patron" in page
     assert "Скрытный Меценат" not in page and "shy@example.kz" not in page and patron_user.email not in page
-    assert f"SW pledge #{money.id}" not in page
+    assert money.number not in page
     assert "5,000\u00a0₸ more is promised and not paid yet." in page  # money shows as totals only
     assert f"/family/pledges/{shy.id}/received" in page and f"/family/pledges/{named.id}/received" in page
 
@@ -219,7 +219,7 @@ def test_a_paid_transfer_is_refunded_by_hand(app, client, db_session, need, staf
     db_session.expire_all()
     assert pledge.status is PledgeStatus.REFUND_PENDING
     refunds = text_of(client.get("/staff/pledges?tab=refunds"))
-    assert f"SW pledge #{pledge.id}" in refunds and patron_user.email in refunds
+    assert pledge.number in refunds and patron_user.email in refunds
     assert f"/staff/pledges/{pledge.id}/refunded" in refunds
 
     returned = client.post(f"/staff/pledges/{pledge.id}/refunded?tab=refunds")
@@ -228,7 +228,7 @@ def test_a_paid_transfer_is_refunded_by_hand(app, client, db_session, need, staf
     assert pledge.status is PledgeStatus.REFUNDED and pledge.closed_at is not None
     assert (need.money_raised, need.money_reserved) == (0, 0)
     assert "pledge.refunded" in [n.kind for n in notifications_of(patron_user)]
-    assert f"SW pledge #{pledge.id}" not in text_of(client.get("/staff/pledges?tab=refunds"))
+    assert pledge.number not in text_of(client.get("/staff/pledges?tab=refunds"))
     assert client.post(f"/staff/pledges/{pledge.id}/refunded").status_code == 409
 
 
@@ -245,10 +245,10 @@ def test_the_list_pages_and_an_admin_filters_by_office(app, client, db_session, 
     login(client, admin_user)
     everything = text_of(client.get("/staff/pledges?tab=transfers"))
     assert "Page 1 of 3" in everything
-    assert f"SW pledge #{first.id}" in everything  # the longest waiting first
+    assert first.number in everything  # the longest waiting first
     one_office = text_of(client.get(f"/staff/pledges?tab=transfers&office_id={need.office_id}&page=2"))
-    assert f"SW pledge #{second.id}" in one_office and "Page 2 of 2" in one_office
-    assert f"SW pledge #{elsewhere.id}" not in one_office
+    assert second.number in one_office and "Page 2 of 2" in one_office
+    assert elsewhere.number not in one_office
     assert client.get("/staff/pledges?page=99999999999").status_code == 200
 
 
@@ -261,7 +261,7 @@ def test_the_need_screen_sums_up_its_pledges(app, client, db_session, need, staf
     assert "7,000" in page and "50,000" in page  # promised, and the goal
     assert f"/staff/pledges?need_id={need.id}" in page
     listed = text_of(client.get(f"/staff/pledges?need_id={need.id}"))  # the first tab with work waiting
-    assert f"SW pledge #{money.id}" in listed and f"SW pledge #{elsewhere.id}" not in listed
+    assert money.number in listed and elsewhere.number not in listed
     assert "Goods on their way (1)" in listed
     assert f"/staff/pledges/{goods.id}/deliver" in text_of(client.get(f"/staff/pledges?need_id={need.id}&tab=goods"))
 
@@ -340,7 +340,7 @@ def test_a_paid_card_pledge_is_refunded_through_stripe_not_by_hand(app, client, 
     assert pledge.status is PledgeStatus.REFUND_PENDING
     [refund] = card.refunds.values()
     assert refund["amount"] == 900_000
-    assert f"SW pledge #{pledge.id}" not in text_of(client.get("/staff/pledges?tab=refunds"))  # not by hand
+    assert pledge.number not in text_of(client.get("/staff/pledges?tab=refunds"))  # not by hand
     assert client.post(f"/staff/pledges/{pledge.id}/refunded").status_code == 409  # Stripe reports it
 
     for event in card.events_of_type("charge.refunded"):

@@ -121,7 +121,7 @@ def test_a_payment_is_applied_once_however_often_it_is_delivered(db_session, cli
     assert outcomes == ["paid", "already paid", "duplicate", "duplicate", "duplicate"]
     db_session.refresh(pledge)
     assert pledge.status is S.PAID and pledge.payment_intent_id == succeeded["data"]["object"]["id"]
-    assert pledge.receipt_number == f"SW-{pledge.paid_at:%Y}-{pledge.id:07d}"
+    assert pledge.receipt_number == f"SW-{pledge.created_at:%Y}-{pledge.id:07d}" == pledge.number
     assert audits(pledge.id) == ["pledge.create", "pledge.pay"]
     assert len(notifications(who.id, "pledge.paid")) == 1
     assert stored_events() == {completed["id"]: "paid", succeeded["id"]: "already paid"}
