@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_i18n_step(app)
     register_policies(app)
     register_listeners(app)
+    register_audit_labels(app)
     register_blueprints(app)
     register_errorhandlers_step(app)
     register_cli(app)
@@ -174,6 +175,24 @@ def register_listeners(app: Flask) -> None:
     import marketplace.pledges.notices  # noqa: F401  (patrons hear of their pledges)
     import marketplace.volunteering.listeners  # noqa: F401  (a cancelled need ends its claims)
     import marketplace.volunteering.notices  # noqa: F401  (volunteers and families hear of claims)
+
+
+def register_audit_labels(app: Flask) -> None:
+    """What the audit log's codes are called: every domain registers its own actions, states and fields with
+    `core.audit.labels`, and the `audit_words` filter puts an entry into the reader's words."""
+    from marketplace.core.audit.words import register_audit_words
+
+    import marketplace.accounts.audit_labels  # noqa: F401
+    import marketplace.families.audit_labels  # noqa: F401
+    import marketplace.files.audit_labels  # noqa: F401
+    import marketplace.moderation.audit_labels  # noqa: F401
+    import marketplace.needs.audit_labels  # noqa: F401
+    import marketplace.offices.audit_labels  # noqa: F401
+    import marketplace.pledges.audit_labels  # noqa: F401
+    import marketplace.privacy.audit_labels  # noqa: F401
+    import marketplace.volunteering.audit_labels  # noqa: F401
+
+    register_audit_words(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -44,3 +44,9 @@ def staff_without_office_count() -> int:
     return db.session.scalar(
         select(func.count()).select_from(User).where(User.role == Role.STAFF, User.office_id.is_(None))
     )
+
+
+def actor_ids_matching(text: str) -> Select:
+    """A select of the ids of the accounts with `text` in their name, e-mail or organisation, for the audit
+    log's "who" filter. Families are left out: the log never names a family, so it is not searched by name."""
+    return users_matching(text).where(User.role != Role.FAMILY).with_only_columns(User.id).order_by(None)

@@ -99,7 +99,7 @@ def sign_up(data: SignupData) -> SignupResult:
     except IntegrityError:  # the same address signed up a moment ago in another request
         return SignupResult(owner=find_by_email(data.email))
     audit.record("account.sign_up", user, actor=user, to_state=AccountStatus.UNCONFIRMED,
-                 reason="replaced an unconfirmed sign-up" if existing is not None else None)
+                 details={"note": "replaced_unconfirmed_signup"} if existing is not None else None)
     return SignupResult(user=user)
 
 
@@ -150,7 +150,8 @@ def change_password(
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     revoked = revoke_all_access(user, actor=actor or user, reason="password " + reason, keep=keep_session)
-    audit.record("account.password_" + reason, user, actor=actor or user)
+    audit.record("account.password_reset" if reason == "reset" else "account.password_changed", user,
+                 actor=actor or user)
     notices.password_changed(user, revoked, by_reset=reason == "reset")
     return revoked
 
@@ -162,7 +163,7 @@ def update_profile(user: User, *, full_name: str, phone: str | None, locale: str
     for name in changed:
         setattr(user, name, changes[name])
     if changed:
-        audit.record("account.update_profile", user, actor=user, reason="changed: " + ", ".join(changed))
+        audit.record("account.update_profile", user, actor=user, details={"fields": changed})
     return changed
 
 
@@ -175,7 +176,7 @@ def log_out_everywhere(user: User) -> Revoked:
     """End every session of the user, this one included, and every API token."""
     revoked = revoke_all_access(user, actor=user, reason="log out everywhere")
     audit.record("account.sessions_revoked", user, actor=user,
-                 reason=f"{revoked.sessions} sessions, {len(revoked.tokens)} API tokens")
+                 details={"sessions": revoked.sessions, "tokens": len(revoked.tokens)})
     return revoked
 
 

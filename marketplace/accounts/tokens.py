@@ -57,7 +57,8 @@ def revoke_all_tokens(user, *, actor, reason: str) -> list[str]:
     now = utcnow()
     for token in live:
         token.revoked_at = now
-        audit.record("api_token.revoke", token, actor=actor, object_type="api_token", reason=f"{token.name} ({reason})")
+        audit.record("api_token.revoke", token, actor=actor, object_type="api_token", reason=token.name,
+                     details={"note": "access_ended", "because": reason})
     db.session.flush()
     return [token.name for token in live]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 
 class StaffForm(FlaskForm):
@@ -38,3 +38,54 @@ class UserSearchForm(FlaskForm):
 
 class OfficeImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Please choose a CSV file."))])
+
+
+class LocalDateField(DateField):
+    """A date typed in the browser's date picker (YYYY-MM-DD), refused in the reader's language."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Enter a date, for example 2026-12-03."))) from exc
+
+
+class WholeNumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Enter a whole number, for example 34."))) from exc
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, in words: which object, who, what happened, when. Choices are set by the view."""
+
+    class Meta:
+        csrf = False
+
+    object_type = SelectField(_l("Object of the entry"), validate_choice=False, validators=[Optional()])
+    object_id = WholeNumberField(_l("Its number"), validators=[
+        Optional(), NumberRange(min=1, message=_l("Enter a whole number, for example 34."))])
+    actor = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=100)])
+    action = SelectField(_l("What happened"), validate_choice=False, validators=[Optional()])
+    since = LocalDateField(_l("From date"), validators=[Optional()])
+    until = LocalDateField(_l("To date (inclusive)"), validators=[Optional()])
+
+    def validate_object_type(self, field):
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose one from the list."))
+
+    def validate_object_id(self, field):
+        if field.data is not None and not self.object_type.data:
+            raise ValidationError(_l("Choose what the number is of, too."))
+
+    def validate_action(self, field):
+        codes = {code for _group, items in field.choices.items() for code, _label in items} if isinstance(
+            field.choices, dict) else {value for value, _label in field.choices}
+        if field.data and field.data not in codes:
+            raise ValidationError(_l("Choose one from the list."))
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end of the period is before its start."))

@@ -1,7 +1,10 @@
 """Admin pages for people: accounts, staff, approvals, and the audit log."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,12 +12,13 @@ from flask_login import current_user, login_required
 import marketplace.accounts.policies  # noqa: F401
 import marketplace.core.audit.policies  # noqa: F401
 from marketplace.accounts import services as accounts
-from marketplace.accounts.queries import users_matching
+from marketplace.accounts.queries import actor_ids_matching, users_matching
 from marketplace.core.roles import Role
 from marketplace.accounts.models import AccountStatus, User
-from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, StaffForm, UserSearchForm
+from marketplace.admin.forms import AccountStatusForm, AssignOfficeForm, AuditFilterForm, StaffForm, UserSearchForm
 from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABELS
 from marketplace.accounts.lifecycle import ADMIN_DECISIONS
+from marketplace.core.audit import labels as audit_labels
 from marketplace.core.audit.queries import entries_readable_by, history_of
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
@@ -123,11 +127,40 @@ def new_staff():
     return render_template("admin/staff_form.html", form=form)
 
 
+def audit_filter_form() -> AuditFilterForm:
+    """The audit log's filters, with the kinds of object and the actions in the reader's words."""
+    form = AuditFilterForm(request.args)
+    kinds = sorted(((code, str(kind.label)) for code, kind in audit_labels.object_types().items()),
+                   key=lambda kind: kind[1])
+    form.object_type.choices = [("", _l("Anything"))] + kinds
+    form.action.choices = {None: [("", _l("Anything"))], **dict(audit_labels.grouped_actions())}
+    return form
+
+
+def audit_filters(form: AuditFilterForm) -> dict:
+    """What the valid form asks for, as `entries_readable_by`'s arguments; a period's days are the reader's."""
+    zone = get_timezone()
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time.min).replace(tzinfo=zone).astimezone(timezone.utc)
+
+    actor = (form.actor.data or "").strip()
+    return {
+        "object_type": form.object_type.data or None, "object_id": form.object_id.data,
+        "action": form.action.data or None,
+        "actors": actor_ids_matching(actor) if actor else None, "actor_text": actor or None,
+        "since": start_of(form.since.data) if form.since.data else None,
+        "until": start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
+    }
+
+
 @bp.route("/audit")
 @login_required
 def audit_log():
     authorize("audit.view")
-    action = request.args.get("action", "").strip()
-    page = db.paginate(entries_readable_by(current_user, action_prefix=action),
-                       per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False)
-    return render_template("admin/audit.html", page=page, action=action)
+    form = audit_filter_form()
+    page = None
+    if form.validate():
+        page = db.paginate(entries_readable_by(current_user, **audit_filters(form)),
+                           per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False)
+    return render_template("admin/audit.html", page=page, form=form)

@@ -65,6 +65,11 @@ class StateMachine:
         self.transitions = {t.name: t for t in self.transitions}
         self.signal = signals.signal(f"{self.object_type}.transitioned")
 
+    @property
+    def logged_as(self) -> str:
+        """The object type its entries in the audit log carry."""
+        return self.audit_object_type or self.object_type
+
     def __getitem__(self, name: str) -> Transition:
         return self.transitions[name]
 
@@ -85,8 +90,11 @@ class StateMachine:
         """The transitions `actor` could make now (for the buttons on a page)."""
         return [t for t in self.transitions.values() if self.can(actor, obj, t.name)]
 
-    def apply(self, obj: Any, name: str, *, actor: Any, reason: str | None = None) -> Any:
-        """Make the transition, audit it and signal it; raises IllegalTransition or ReasonRequired."""
+    def apply(self, obj: Any, name: str, *, actor: Any, reason: str | None = None,
+              details: dict[str, Any] | None = None) -> Any:
+        """Make the transition, audit it and signal it; raises IllegalTransition or ReasonRequired.
+
+        `reason` is a person's words (kept on the object too); `details` what the code knows, for the log."""
         transition = self.transitions.get(name)
         if transition is None:
             raise IllegalTransition(str(_l("This action does not exist.")), transition=name, state=self.state(obj))
@@ -105,8 +113,9 @@ class StateMachine:
         for hook in self.on_apply:
             hook(obj, transition, actor, reason)
         audit.record(
-            f"{self.object_type}.{name}", obj, actor=actor, object_type=self.audit_object_type or self.object_type,
+            f"{self.object_type}.{name}", obj, actor=actor, object_type=self.logged_as,
             from_state=before, to_state=transition.target, reason=reason, office_id=self.office_of(obj),
+            details=details,
         )
         self.signal.send(obj, transition=transition, actor=actor, reason=reason, before=before)
         return obj

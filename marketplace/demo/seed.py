@@ -69,7 +69,7 @@ def demo_account(email: str, role: str, name: str, extra: dict):
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("account.create", user, actor=None, to_state=user.status, office_id=office_id, reason="demo data")
+    audit.record("account.create", user, actor=None, to_state=user.status, office_id=office_id, details={"note": "demo_data"})
     return user, True
 
 

@@ -47,7 +47,7 @@ def download(file_id: int):
     as_supporter = not can(current_user, "file.read", stored) and can(current_user, "file.read_outcome", stored)
     authorize("file.read_outcome" if as_supporter else "file.read", stored)
     household = db.session.get(Household, stored.household_id)
-    read_personal(household, current_user, purpose="outcome photo" if as_supporter else "file")
+    read_personal(household, current_user, purpose="outcome_photo" if as_supporter else "file")
     db.session.commit()
     path = path_of(stored)
     if not path.is_file():

@@ -110,10 +110,10 @@ def save_household(household: Household, data: HouseholdData, *, actor) -> list[
     if changed:
         # Field names only: the log must not become a second copy of the family's data.
         audit.record("household.update", household, actor=actor, office_id=household.office_id,
-                     reason="changed: " + ", ".join(changed))
+                     details={"fields": changed})
         significant = {"address", "children", "adults", "office_id", "phone"} & set(changed)
         if household.status is HouseholdStatus.VERIFIED and significant:
-            HOUSEHOLD_LIFECYCLE.apply(household, "reopen", actor=actor, reason="changed: " + ", ".join(sorted(significant)))
+            HOUSEHOLD_LIFECYCLE.apply(household, "reopen", actor=actor, details={"fields": sorted(significant)})
     return changed
 
 
@@ -134,7 +134,8 @@ def record_consent(user, *, text_shown: str, locale: str) -> ConsentRecord:
     household = get_or_start_household(user)
     household.consent_given_at, household.consent_version = utcnow(), CONSENT_VERSION
     db.session.flush()
-    audit.record("household.consent", household, actor=user, office_id=household.office_id, reason=CONSENT_VERSION)
+    audit.record("household.consent", household, actor=user, office_id=household.office_id,
+                 details={"consent_version": CONSENT_VERSION})
     return record
 
 
@@ -168,11 +169,12 @@ def submit_household(household: Household, *, actor) -> None:
     HOUSEHOLD_LIFECYCLE.apply(household, name, actor=actor)
 
 
-def read_personal(household: Household, reader, *, purpose: str) -> Household:
-    """Hand out a household's personal data; every reader but the family itself is audited."""
+def read_personal(household: Household, reader, *, purpose: str, **about: int) -> Household:
+    """Hand out a household's personal data; every reader but the family itself is audited, with the purpose
+    (a key of `families.audit_labels.READ_PURPOSES`) and the ids of what it was for (`claim_id=...`)."""
     if getattr(reader, "id", None) != household.user_id:
         audit.record("household.read_personal", household, actor=reader, office_id=household.office_id,
-                     reason=purpose)
+                     details={"purpose": purpose, **about})
     return household
 
 

@@ -77,7 +77,7 @@ def store_upload(upload: FileStorage, *, household_id: int, office_id: int | Non
     path.write_bytes(data)
     db.session.flush()
     audit.record("file.upload", record, actor=uploaded_by, object_type="file",
-                 reason=f"{content_type}, {len(data)} bytes", office_id=office_id)
+                 details={"content_type": content_type, "size": len(data)}, office_id=office_id)
     return record
 
 

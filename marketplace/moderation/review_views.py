@@ -69,7 +69,7 @@ def render_household(household: Household, *, posted: DecisionForm | None = None
     for duplicate in possible_duplicates(household):
         readable = can(current_user, "household.read_personal", duplicate.household)
         if readable:
-            read_personal(duplicate.household, current_user, purpose="duplicate check")
+            read_personal(duplicate.household, current_user, purpose="duplicate_check")
         duplicates.append((duplicate, readable))
     needs = needs_of(household)
     received = [n for n in needs if n.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED)]
@@ -129,7 +129,7 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
     household = need.household
     household_readable = can(current_user, "household.read_personal", household)
     if household_readable:
-        read_personal(household, current_user, purpose="need review")
+        read_personal(household, current_user, purpose="need_review")
     files = files_of(need)
     open_flags = open_flag_count_on(current_user, need)
     db.session.commit()  # the read above is audited even when this request changes nothing else

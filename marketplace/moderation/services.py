@@ -44,7 +44,7 @@ def create_flag(reporter: User, target_type: FlagTarget, target, reason: str) ->
     except IntegrityError as exc:
         raise FlagError(_("You have already flagged this. The office will look at it.")) from exc
     audit.record("flag.create", flag, actor=reporter, office_id=flag.office_id, to_state=FlagStatus.OPEN,
-                 reason=f"{target_type.value} #{target.id}")
+                 details={f"{target_type.value}_id": target.id})
     return flag
 
 

@@ -15,10 +15,12 @@ from marketplace.core.dbtypes import utcnow
 from marketplace.core.i18n import waited_for
 from marketplace.core.extensions import db
 from marketplace.core.requests_guard import page_number
+from marketplace.core.audit.queries import history_of
 from marketplace.core.lifecycle import ReasonRequired
 from marketplace.moderation import queue as work
 from marketplace.moderation.blueprint import bp
 from marketplace.moderation.forms import CloseFlagForm, HideForm, OfficeFilterForm
+from marketplace.moderation.lifecycle import FLAG_LIFECYCLE
 from marketplace.moderation.labels import labels_context
 from marketplace.moderation.models import Flag, FlagStatus, FlagTarget
 from marketplace.moderation.queries import open_flags, targets_of
@@ -85,7 +87,7 @@ def _audit_family_names_shown(targets) -> None:
         if isinstance(target, User) and target.role is Role.FAMILY:
             household = household_of(target)
             if household is not None:
-                read_personal(household, current_user, purpose="flag review")
+                read_personal(household, current_user, purpose="flag_review")
                 shown = True
     if shown:
         db.session.commit()
@@ -121,7 +123,8 @@ def render_flag(flag: Flag, *, close_forms: dict | None = None, hide_form: HideF
                            user_id=flag.target_id)
     hide_form = hide_form or HideForm(flag_id=flag.id)
     return render_template("moderation/flag.html", flag=flag, target=target, close_forms=forms,
-                           may_hide=may_hide, hide_url=hide_url, hide_form=hide_form), status
+                           may_hide=may_hide, hide_url=hide_url, hide_form=hide_form,
+                           history=history_of(current_user, FLAG_LIFECYCLE.logged_as, flag.id)), status
 
 
 @bp.route("/flags/<int:flag_id>")

@@ -18,7 +18,7 @@ from marketplace.families.views import bp, max_upload_mb, store_files
 from marketplace.files import RejectedFile
 from marketplace.needs.forms import URGENCY_CHOICE_LABELS, AnswerForm, CancelForm, NeedForm
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
-from marketplace.needs.queries import files_of
+from marketplace.needs.queries import family_history, files_of
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 from marketplace.needs.services import (
     GoodsLine, IllegalTransition, NeedData, NeedError, ReasonRequired, answer_question, change_status, create_need,
@@ -74,7 +74,7 @@ def render_need(need: Need, status: int = 200, **forms):
         "families/need_detail.html", need=need, household=need.household, available=available,
         files=files_of(need), confirm_form=ConfirmForm(), can_edit=need.status in EDIT_STATES,
         can_add_evidence=need.status in EVIDENCE_STATES, category_label=CATEGORY_LABELS.get,
-        urgency_label=URGENCY_CHOICE_LABELS.get, **forms,
+        urgency_label=URGENCY_CHOICE_LABELS.get, history=family_history(need), **forms,
     ), status
 
 

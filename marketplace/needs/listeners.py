@@ -25,7 +25,7 @@ def move_needs_with_household(household: Household, *, from_office_id, office_id
         need.office_id = office_id
         audit.record("need.transfer", need, actor=actor, office_id=office_id,
                      from_state=str(from_office_id) if from_office_id else None, to_state=str(office_id),
-                     reason="the family changed its office")
+                     details={"note": "family_changed_office"})
     needs_transferred.send(household, needs=needs, office_id=office_id)
 
 
@@ -43,4 +43,4 @@ def move_open_needs_to_new_place(household: Household, *, transition, actor, rea
         if (need.settlement, need.region_code, need.public_latitude, need.public_longitude) != place:
             need.settlement, need.region_code, need.public_latitude, need.public_longitude = place
             audit.record("need.update", need, actor=actor, office_id=need.office_id, from_state=need.status,
-                         to_state=need.status, reason="the family moved: public place follows the verified address")
+                         to_state=need.status, details={"note": "public_place_follows_address"})

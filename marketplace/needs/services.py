@@ -172,8 +172,7 @@ def attach_outcome_photo(need: Need, upload, *, actor) -> None:
     stored = store_upload(upload, household_id=need.household_id, office_id=need.household.office_id, need_id=need.id,
                           uploaded_by=actor)
     need.outcome_photo_id = stored.id
-    audit.record("need.outcome_photo", need, actor=actor, office_id=need.office_id,
-                 reason=f"file #{stored.id}")
+    audit.record("need.outcome_photo", need, actor=actor, office_id=need.office_id, details={"file_id": stored.id})
 
 
 def is_public(need: Need) -> bool:
@@ -197,9 +196,10 @@ def set_task_requirements(need: Need, *, skills, in_home: bool, actor) -> Need:
     """Staff say what the need's volunteer task asks: skills (values the caller checked) and whether it is
     inside the home; audited with the values before and after."""
     skills = sorted(set(skills))
-    before = f"{need.required_skills or '-'}; in_home={need.in_home}"
+    before = {"skills_before": (need.required_skills or "").split(",") if need.required_skills else [],
+              "in_home_before": bool(need.in_home)}
     need.required_skills, need.in_home = ",".join(skills) or None, in_home
     audit.record("need.task_requirements", need, actor=actor, office_id=need.office_id,
-                 reason=f"{before} → {need.required_skills or '-'}; in_home={in_home}")
+                 details={"skills": skills, "in_home": bool(in_home), **before})
     db.session.flush()
     return need

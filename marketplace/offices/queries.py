@@ -1,6 +1,8 @@
 """Read-only selects about offices."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Row, Select, func, select
 
 from marketplace.core.extensions import db
@@ -62,3 +64,8 @@ def open_office_count() -> int:
 def office_count() -> int:
     """How many offices there are, open or closed."""
     return db.session.scalar(select(func.count()).select_from(Office))
+
+
+def office_names(ids: Iterable[int]) -> dict[int, str]:
+    """The names of some offices, by id (for the audit log's "moved to another office")."""
+    return dict(db.session.execute(select(Office.id, Office.name).where(Office.id.in_(list(ids)))).tuples().all())

@@ -63,7 +63,7 @@ def update_office(office: Office, data: OfficeData, *, actor=None) -> list[str]:
         audit.record(
             "office.update", office, actor=actor, office_id=office.id,
             from_state="active" if was_active else "closed", to_state="active" if office.is_active else "closed",
-            reason="changed: " + ", ".join(changed),
+            details={"fields": changed},
         )
     return changed
 
@@ -120,7 +120,7 @@ def set_bank_details(office: Office, details: dict[str, str | None], *, actor=No
     if changed:
         db.session.flush()
         audit.record("office.bank_details", office, actor=actor, office_id=office.id,
-                     reason="changed: " + ", ".join(changed))
+                     details={"fields": changed})
     return changed
 
 

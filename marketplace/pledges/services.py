@@ -106,7 +106,7 @@ def pledge_money(need: Need, patron, *, amount: int, anonymous: bool = False, al
     db.session.add(pledge)
     db.session.flush()  # a second pledge from the same form meets the unique token here (IntegrityError)
     audit.record("pledge.create", pledge, actor=patron, object_type="pledge", to_state=pledge.status,
-                 office_id=need.office_id, reason=f"need #{need.id}: {amount} tiyn")
+                 office_id=need.office_id, details={"need_id": need.id, "amount": amount, "currency": "KZT"})
     return pledge
 
 
@@ -182,18 +182,19 @@ def pledge_goods(need: Need, patron, *, item_id: int, quantity: int, delivery: G
                            .execution_options(synchronize_session=False))
         db.session.refresh(need, attribute_names=["volunteer_slots", "slots_filled"])
     audit.record("pledge.create", pledge, actor=patron, object_type="pledge", to_state=pledge.status,
-                 office_id=need.office_id, reason=f"need #{need.id}: {quantity} × {item.name}")
+                 office_id=need.office_id, details={"need_id": need.id, "quantity": quantity, "item": item.name})
     sync_progress(need)
     return pledge
 
 
 # --- changing a pledge ---------------------------------------------------------------------------
 
-def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None = None) -> Pledge:
+def change_pledge(pledge: Pledge, transition: str, *, actor, reason: str | None = None,
+                  details: dict | None = None) -> Pledge:
     """Move a pledge through its lifecycle and move the need's counters by the difference it makes."""
     lock_need_then_pledge(pledge)
     before = holding(pledge)
-    PLEDGE_LIFECYCLE.apply(pledge, transition, actor=actor, reason=reason)
+    PLEDGE_LIFECYCLE.apply(pledge, transition, actor=actor, reason=reason, details=details)
     shift_counters(pledge, before)
     if transition in ("pay", "confirm_transfer") and pledge.receipt_number is None:
         pledge.receipt_number = pledge.number  # the receipt carries the number the transfer mentioned
@@ -310,5 +311,5 @@ def save_home_point(patron, home: PatronProfile | None, *, place: str, latitude:
         db.session.flush()
         # The names of the changed fields only: the place itself stays out of the log.
         audit.record("patron.profile_save", home, actor=patron, object_type="patron_profile",
-                     reason="changed: " + ", ".join(changed))
+                     details={"fields": changed})
     return changed

@@ -142,8 +142,10 @@ def redirect_pledge(pledge: Pledge, *, why: str, notice: str = "pledge.redirecte
     db.session.add(successor)
     db.session.flush()
     audit.record("pledge.redirected_in", successor, actor=None, object_type="pledge", to_state=S.PENDING,
-                 office_id=target.office_id, reason=f"from pledge #{pledge.id} on need #{pledge.need_id}")
-    change_pledge(successor, "receive_redirect", actor=None, reason=f"moved from pledge #{pledge.id}")
+                 office_id=target.office_id,
+                 details={"note": "moved_from_pledge", "from_pledge": pledge.id, "from_need": pledge.need_id})
+    change_pledge(successor, "receive_redirect", actor=None,
+                  details={"note": "moved_from_pledge", "from_pledge": pledge.id, "from_need": pledge.need_id})
     successor.paid_at = pledge.paid_at  # paid once, when the patron paid for the first request
     if pledge.patron is not None:
         notify(pledge.patron, notice,

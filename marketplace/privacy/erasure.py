@@ -61,7 +61,7 @@ def erase_household(household: Household, *, actor) -> None:
     the account is anonymised and disabled. The audit log keeps who did what, without the data."""
     user = household.user
     audit.record("household.erase", household, actor=actor, office_id=household.office_id,
-                 reason="erasure requested" if household.erasure_requested_at else "erased by staff")
+                 details={"note": "erasure_requested" if household.erasure_requested_at else "erased_by_staff"})
     for stored in db.session.scalars(select(StoredFile).where(StoredFile.household_id == household.id)):
         delete_stored(stored)
     anonymous = f"erased user #{user.id}"

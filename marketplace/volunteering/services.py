@@ -81,7 +81,7 @@ def save_profile(profile: VolunteerProfile | None, data: ProfileData, *, actor) 
     if changed:
         db.session.flush()
         audit.record("volunteer.profile_save", profile, actor=actor, object_type="volunteer_profile",
-                     reason="changed: " + ", ".join(changed))
+                     details={"fields": changed})
     return changed
 
 
@@ -116,7 +116,7 @@ def claim_slot(need: Need, volunteer) -> Claim:
     except IntegrityError as exc:
         raise ClaimRefused(_("You have already taken this task."), code="already_yours") from exc
     audit.record("claim.claim", claim, actor=volunteer, object_type="claim", to_state=ClaimStatus.CLAIMED,
-                 office_id=need.office_id, reason=f"need #{need.id}")
+                 office_id=need.office_id, details={"need_id": need.id})
     _sync_need(need)
     return claim
 
@@ -139,7 +139,7 @@ def invite(need: Need, volunteer, *, actor) -> Claim:
     except IntegrityError as exc:
         raise ClaimRefused(_("This volunteer already has this task."), code="already_yours") from exc
     audit.record("claim.invite", claim, actor=actor, object_type="claim", to_state=ClaimStatus.INVITED,
-                 office_id=need.office_id, reason=f"need #{need.id}")
+                 office_id=need.office_id, details={"need_id": need.id})
     notify(volunteer, "claim.invite", params={"title": need.title})
     return claim
 
@@ -198,7 +198,7 @@ def family_contact_for(claim: Claim, viewer) -> dict | None:
         return None
     if claim.need.status not in OPEN_STATES or claim.need.hidden_at is not None:
         return None  # the request was closed or hidden: the address is nobody's business any more
-    household = read_personal(claim.need.household, viewer, purpose=f"volunteer task, claim #{claim.id}")
+    household = read_personal(claim.need.household, viewer, purpose="volunteer_task", claim_id=claim.id)
     return {"address": household.address, "phone": household.phone, "settlement": household.settlement}
 
 

@@ -210,7 +210,7 @@ def test_staff_of_the_familys_office_open_it_and_the_read_is_audited(client, log
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     [entry] = reads_of(household)
-    assert (entry.actor_id, entry.reason, entry.office_id) == (staff_user.id, "file", household.office_id)
+    assert (entry.actor_id, entry.details, entry.office_id) == (staff_user.id, {"purpose": "file"}, household.office_id)
 
 
 def test_an_admin_opens_it_and_the_read_is_audited(client, login_as, household, evidence, admin_user):

@@ -216,7 +216,8 @@ def test_household_screen_shows_private_data_evidence_duplicates_and_history(cli
     assert "Окно Талгара" in page and "Секретная" not in page and f"/staff/households/{other_office.id}" not in page
     assert page.count("the same phone number") == 2
     assert delivered.title in page and "confirmed on" in page
-    assert "household.read_personal" in page  # the history shows who looked
+    assert "personal data opened" in page and "To verify the family" in page  # who looked, and why
+    assert "household.read_personal" not in page
 
 
 def test_every_staff_view_of_household_data_is_audited_once(client, db_session, office, staff_user):
@@ -225,10 +226,11 @@ def test_every_staff_view_of_household_data_is_audited_once(client, db_session, 
     login(client, staff_user)
     assert client.get(f"/staff/households/{household.id}").status_code == 200
     entries = audit(db_session, "household.read_personal", household.id)
-    assert [(e.actor_id, e.reason, e.office_id) for e in entries] == [(staff_user.id, "verification", office.id)]
+    assert [(e.actor_id, e.details, e.office_id) for e in entries] == [
+        (staff_user.id, {"purpose": "verification"}, office.id)]
     assert client.get(f"/staff/needs/{need.id}").status_code == 200
     entries = audit(db_session, "household.read_personal", household.id)
-    assert [e.reason for e in entries] == ["verification", "need review"]
+    assert [e.details["purpose"] for e in entries] == ["verification", "need_review"]
 
 
 def test_verify_household_audits_and_tells_the_family(client, db_session, office, staff_user, outbox):

@@ -170,7 +170,7 @@ def test_a_changed_row_updates_its_office_and_is_audited(db_session, admin_user)
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "office.update")).one()
     assert entry.object_id == offices_by_code()["ALA-01"].id
     assert entry.actor_id == admin_user.id
-    assert "address" in entry.reason
+    assert "address" in entry.details["fields"]
 
 
 def test_a_row_the_database_refuses_does_not_undo_the_others(db_session, monkeypatch):

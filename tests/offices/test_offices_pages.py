@@ -408,7 +408,7 @@ def test_admin_edits_an_office_and_the_audit_names_the_changed_fields(client, ad
     office = db.session.get(Office, office.id)
     assert (office.name, office.phone) == ("Новое имя", "+7 727 111 11 11")
     [entry] = audit_entries("office.update")
-    assert entry.reason == "changed: name, phone"
+    assert entry.details == {"fields": ["name", "phone"]}
     assert (entry.actor_id, entry.object_id, entry.from_state, entry.to_state) == (admin.id, office.id, "active",
                                                                                       "active")
 
@@ -423,7 +423,7 @@ def test_closing_an_office_is_audited_as_a_state_change(client, admin):
 
     assert response.status_code == 302, text_of(response)
     [entry] = audit_entries("office.update")
-    assert (entry.reason, entry.from_state, entry.to_state) == ("changed: is_active", "active", "closed")
+    assert (entry.details, entry.from_state, entry.to_state) == ({"fields": ["is_active"]}, "active", "closed")
 
 
 def test_saving_without_changes_writes_no_audit_entry(client, admin):
@@ -601,7 +601,7 @@ def test_admin_gives_an_office_its_bank_details(client, admin):
     assert (office.bank_iban, office.bank_bic, office.bank_bin) == ("KZ86125KZT5004100100", "HSBKKZKX", "180440012349")
     assert office.takes_transfers and office.bank_iban_grouped == "KZ86 125K ZT50 0410 0100"
     [entry] = audit_entries("office.bank_details")
-    assert entry.reason == "changed: bank_recipient, bank_bin, bank_iban, bank_name, bank_bic, bank_kbe"
+    assert entry.details == {"fields": ["bank_recipient", "bank_bin", "bank_iban", "bank_name", "bank_bic", "bank_kbe"]}
     assert entry.actor_id == admin.id
 
 
@@ -639,4 +639,4 @@ def test_clearing_the_bank_details_is_audited(client, admin):
     office = db.session.get(Office, office.id)
     assert not office.takes_transfers and office.bank_iban is None
     [entry] = audit_entries("office.bank_details")
-    assert entry.reason == "changed: bank_recipient, bank_iban, bank_name, bank_bic"
+    assert entry.details == {"fields": ["bank_recipient", "bank_iban", "bank_name", "bank_bic"]}

@@ -309,7 +309,7 @@ def test_the_outcome_photo_is_proof_for_the_patrons_who_gave_only(app, client, d
     assert len(exif) == 0 and not exif.get_ifd(GPS_IFD)
     read = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "household.read_personal",
                                                       AuditEntry.actor_id == patron_user.id))
-    assert read is not None and read.reason == "outcome photo"
+    assert read is not None and read.details == {"purpose": "outcome_photo"}
     assert client.get(f"/files/{evidence.id}").status_code == 403  # the family's evidence stays private
 
 

@@ -46,7 +46,7 @@ def test_claim_reveals_the_address_until_confirmed_and_drives_the_need(app, db_s
         assert task.status is NeedStatus.FULFILLED
     reveals = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "household.read_personal",
                                                           AuditEntry.actor_id == helper.id)).all()
-    assert len(reveals) == 1 and "claim" in reveals[0].reason
+    assert len(reveals) == 1 and reveals[0].details == {"purpose": "volunteer_task", "claim_id": claim.id}
 
 
 def test_release_frees_the_slot_and_reopens_the_need(app, db_session, task):

@@ -27,8 +27,12 @@ def record(
     from_state: Any = None,
     to_state: Any = None,
     reason: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (flushed, never committed here)."""
+    """Add an audit entry to the current transaction (flushed, never committed here).
+
+    `reason` is what a person wrote; what the code knows (the fields changed, an amount, the objects
+    involved, a note) goes in `details`, as data, for the pages to put into the reader's words."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if obj is not None:
@@ -46,6 +50,7 @@ def record(
         from_state=_state(from_state),
         to_state=_state(to_state),
         reason=reason,
+        details=details or None,
         ip_address=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.dbtypes import UTCDateTime, utcnow
@@ -28,7 +28,11 @@ class AuditEntry(db.Model):
     office_id: Mapped[int | None] = mapped_column(index=True)
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str | None] = mapped_column(String(32))
+    # What a person wrote (a reason, a question, a token's name), as typed.
     reason: Mapped[str | None] = mapped_column(String(1000))
+    # What the code knows about the change, as data the pages put into words (core/audit/words.py):
+    # {"fields": ["adults", "address"]}, {"need_id": 34, "amount": 700000, "currency": "KZT"}, {"note": ...}.
+    details: Mapped[dict | None] = mapped_column(JSON)
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
     actor: Mapped["User | None"] = relationship("User")
