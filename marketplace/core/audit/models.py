@@ -32,7 +32,7 @@ class AuditEntry(db.Model):
     reason: Mapped[str | None] = mapped_column(String(1000))
     # What the code knows about the change, as data the pages put into words (core/audit/words.py):
     # {"fields": ["adults", "address"]}, {"need_id": 34, "amount": 700000, "currency": "KZT"}, {"note": ...}.
-    details: Mapped[dict | None] = mapped_column(JSON)
+    details: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     ip_address: Mapped[str | None] = mapped_column(String(45))
 
     actor: Mapped["User | None"] = relationship("User")
