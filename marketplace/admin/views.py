@@ -142,7 +142,10 @@ def audit_filters(form: AuditFilterForm) -> dict:
     zone = get_timezone()
 
     def start_of(day: date) -> datetime:
-        return datetime.combine(day, time.min).replace(tzinfo=zone).astimezone(timezone.utc)
+        midnight = datetime.combine(day, time.min)
+        # pytz zones (what Babel gives) must localize: replace(tzinfo=) would take the city's 19th-century offset.
+        local = zone.localize(midnight) if hasattr(zone, "localize") else midnight.replace(tzinfo=zone)
+        return local.astimezone(timezone.utc)
 
     actor = (form.actor.data or "").strip()
     return {

@@ -340,3 +340,19 @@ def calls_named(name: str):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == name:
                 yield f"{path.relative_to(PACKAGE.parent)}:{node.lineno}", node
 
+
+
+def test_a_period_is_of_the_readers_days(client, login_as, scene, db_session):
+    """An entry made at 23:55 in Almaty (18:55 UTC) belongs to that day, not to the next or the one before."""
+    from datetime import datetime, timezone
+
+    from marketplace.core.audit.models import AuditEntry
+
+    entry = AuditEntry(actor_label="system", action="need.expire", object_type="need", object_id=scene.need.id,
+                       office_id=scene.office.id, created_at=datetime(2026, 3, 2, 18, 55, tzinfo=timezone.utc))
+    db_session.add(entry)
+    db_session.commit()
+    login_as(scene.admin)
+    assert items(client.get("/admin/audit?action=need.expire&since=2026-03-02&until=2026-03-02")) == 1
+    assert items(client.get("/admin/audit?action=need.expire&since=2026-03-03&until=2026-03-03")) == 0
+    assert items(client.get("/admin/audit?action=need.expire&since=2026-03-01&until=2026-03-01")) == 0
