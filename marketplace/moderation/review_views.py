@@ -56,6 +56,17 @@ def decision_forms(machine, obj, posted: DecisionForm | None = None) -> list[tup
 
 # --- households -------------------------------------------------------------------------------------
 
+def duplicates_of(household: Household) -> list:
+    """The households that look like this one, each with whether this reader may open it (an audited read)."""
+    duplicates = []
+    for duplicate in possible_duplicates(household):
+        readable = can(current_user, "household.read_personal", duplicate.household)
+        if readable:
+            read_personal(duplicate.household, current_user, purpose="duplicate_check")
+        duplicates.append((duplicate, readable))
+    return duplicates
+
+
 def household_or_404(household_id: int) -> Household:
     return db.session.get(Household, household_id) or abort(404)
 
@@ -65,12 +76,7 @@ def render_household(household: Household, *, posted: DecisionForm | None = None
     """The decision screen; every showing of it is an audited read of the family's personal data."""
     authorize("household.read_personal", household)
     read_personal(household, current_user, purpose="verification")
-    duplicates = []
-    for duplicate in possible_duplicates(household):
-        readable = can(current_user, "household.read_personal", duplicate.household)
-        if readable:
-            read_personal(duplicate.household, current_user, purpose="duplicate_check")
-        duplicates.append((duplicate, readable))
+    duplicates = duplicates_of(household)
     needs = needs_of(household)
     received = [n for n in needs if n.status in (NeedStatus.FULFILLED, NeedStatus.CLOSED)]
     delivered_on = delivery_dates(received)
@@ -130,12 +136,14 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
     household_readable = can(current_user, "household.read_personal", household)
     if household_readable:
         read_personal(household, current_user, purpose="need_review")
+    # Staff see whether the family is registered twice before they decide on its request too.
+    duplicates = duplicates_of(household)
     files = files_of(need)
     open_flags = open_flag_count_on(current_user, need)
     db.session.commit()  # the read above is audited even when this request changes nothing else
     return render_template(
         "moderation/need.html", need=need, household=household, household_readable=household_readable,
-        files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
+        duplicates=duplicates, files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
         hide_form=hide_form or HideForm(), history=history_of(current_user, "need", need.id),
         may_unhide=can(current_user, "need.unhide", need),
     ), status
