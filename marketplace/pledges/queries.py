@@ -194,10 +194,11 @@ def staff_search(user, text: str, *, office_id: int | None, need_id: int | None)
 
 
 def office_names(ids) -> dict[int, str]:
-    """The names of these offices, by id (for a list of every office's pledges)."""
+    """The names of these offices in the reader's language, by id (for a list of every office's pledges)."""
     if not ids:
         return {}
-    return dict(db.session.execute(select(Office.id, Office.name).where(Office.id.in_(ids))).all())
+    rows = db.session.execute(select(Office.id, *office_name_columns()).where(Office.id.in_(ids)))
+    return {row.id: reader_name(row) for row in rows}
 
 
 # --- the family's side -----------------------------------------------------------------------------
