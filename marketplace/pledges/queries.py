@@ -15,7 +15,7 @@ from marketplace.core.money import tenge_number
 from marketplace.core.scopes import office_scope
 from marketplace.families.models import Household
 from marketplace.needs.models import Need, NeedStatus
-from marketplace.offices.models import Office
+from marketplace.offices.models import Office, office_name_columns, reader_name
 from marketplace.pledges.forms import kind_label, pledge_status_label
 from marketplace.pledges.labels import labels_context, patron_shown
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE

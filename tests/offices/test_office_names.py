@@ -19,6 +19,7 @@ from marketplace.offices.queries import office_choices
 from tests.factories import NeedFactory, OfficeFactory, UserFactory
 from tests.offices.test_offices_csv import DEMO_FILE
 from tests.offices.test_offices_pages import form_data, listed, map_points, text_of
+from tests.pledges.test_pledge_staff import pledge_money
 
 RU, KK, EN = "Окно Талдыкоргана", "Талдықорған терезесі", "Taldykorgan window"
 NAMES = {"ru": RU, "kk": KK, "en": EN}
@@ -119,6 +120,18 @@ def test_the_admins_office_picker_lists_names_in_the_readers_language(app, clien
 
     login_as(UserFactory(admin=True, locale="en"))
     assert f"Талдыкорган — {EN}" in page(client, "/admin/staff/new", "en")
+
+
+def test_an_admins_list_of_every_offices_pledges_names_offices_in_their_language(app, client, login_as, named,
+                                                                                russian_only, patron_user):
+    _office, need = named
+    pledge_money(app, db.session, need, patron_user)
+    pledge_money(app, db.session, NeedFactory(open=True, household__office=russian_only), patron_user)
+    login_as(UserFactory(admin=True, locale="kk"))
+
+    html = page(client, "/staff/pledges?tab=transfers", "kk")
+
+    assert names_shown(html) == {KK} and "Окно Текели" in html
 
 
 def test_outside_a_request_the_name_is_russian_and_an_email_is_in_its_readers_language(app, named, outbox):
