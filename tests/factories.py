@@ -47,6 +47,10 @@ class OfficeFactory(BaseFactory):
 
     class Params:
         closed = factory.Trait(is_active=False)
+        translated = factory.Trait(
+            name_kk=factory.Sequence(lambda n: f"Бірыңғай әлеуметтік терезе №{n}"),
+            name_en=factory.Sequence(lambda n: f"Single social window No. {n}"),
+        )
 
 
 class UserFactory(BaseFactory):

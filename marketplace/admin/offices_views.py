@@ -53,6 +53,7 @@ def _office_data(form: OfficeForm) -> services.OfficeData | None:
         settlement=form.settlement.data.strip(), address=form.address.data.strip(), latitude=lat, longitude=lon,
         phone=form.phone.data or None, email=form.email.data or None, opening_hours=form.opening_hours.data or None,
         is_active=form.is_active.data,
+        name_kk=(form.name_kk.data or "").strip() or None, name_en=(form.name_en.data or "").strip() or None,
     )
 
 

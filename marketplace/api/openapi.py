@@ -83,7 +83,8 @@ def _place_schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["office", "at"],
             "properties": {
-                "office": nullable({"type": "string", "description": _("the name of the office that verified it")}),
+                "office": nullable({"type": "string", "description": _(
+                    "the name of the office that verified it, in the request's language")}),
                 "at": nullable({"type": "string", "format": "date-time"}),
             },
         },
@@ -133,9 +134,18 @@ def _need_detail_schemas() -> dict[str, Any]:
         "Office": {
             "type": "object",
             "description": _("The reception office to contact to help with this need."),
-            "required": ["name", "settlement", "address", "phone", "email", "opening_hours", "url"],
+            "required": ["name", "names", "settlement", "address", "phone", "email", "opening_hours", "url"],
             "properties": {
-                "name": {"type": "string"},
+                "name": {"type": "string", "description": _(
+                    "the office's name in the request's language; the Russian one when it has none in it")},
+                "names": {
+                    "type": "object",
+                    "description": _("the office's name in each language; null where it has none (then the "
+                                     "Russian one is shown)"),
+                    "required": ["ru", "kk", "en"],
+                    "properties": {"ru": {"type": "string"}, "kk": nullable({"type": "string"}),
+                                   "en": nullable({"type": "string"})},
+                },
                 "settlement": {"type": "string"},
                 "address": {"type": "string"},
                 "phone": nullable({"type": "string"}),

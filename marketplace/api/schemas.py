@@ -267,7 +267,7 @@ def need_json(need: Need, distance_km: float | None = None) -> dict:
         ],
         "volunteers": {"slots": need.volunteer_slots, "filled": need.slots_filled,
                        "hours_each": need.volunteer_hours} if need.volunteer_slots else None,
-        "verified": {"office": need.office.name if need.office else None,
+        "verified": {"office": need.office.display_name if need.office else None,
                      "at": need.verified_at.isoformat() if need.verified_at else None},
         "url": external_url("needs.detail", need_id=need.id),
     }
@@ -281,7 +281,8 @@ def need_detail_json(need: Need) -> dict:
     data = need_json(need)
     office = need.office
     data["office"] = None if office is None else {
-        "name": office.name, "settlement": office.settlement, "address": office.address, "phone": office.phone,
+        "name": office.display_name, "names": {"ru": office.name, "kk": office.name_kk, "en": office.name_en},
+        "settlement": office.settlement, "address": office.address, "phone": office.phone,
         "email": office.email, "opening_hours": office.opening_hours,
         "url": external_url("offices.detail", office_id=office.id) if office.is_active else None,
     }

@@ -73,7 +73,7 @@ class HouseholdForm(FlaskForm):
     def __init__(self, offices, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.office_id.choices = [("", _("The nearest office to my address"))] + [
-            (str(o.id), f"{o.name} — {o.settlement}") for o in offices
+            (str(o.id), f"{o.display_name} — {o.settlement}") for o in offices
         ]
 
     def validate_children_years(self, field) -> None:

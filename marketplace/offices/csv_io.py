@@ -6,7 +6,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from flask_babel import gettext as _
@@ -21,9 +21,12 @@ from marketplace.offices.services import (
     BANK_FIELDS, OfficeData, clean_bank_details, create_office, find_by_code, set_bank_details, update_office,
 )
 
-# The bank columns are optional: a file without them leaves every office's bank details as they are.
+# The Kazakh and English names and the bank columns are optional: a file without one of them leaves every
+# office's as it is. A file with it sets it as given, so an empty name_kk or name_en cell clears that name
+# (the Russian one then shows).
+NAME_FIELDS = ("name_kk", "name_en")
 CSV_COLUMNS = [
-    "code", "name", "region_code", "settlement", "address", "latitude", "longitude",
+    "code", "name", *NAME_FIELDS, "region_code", "settlement", "address", "latitude", "longitude",
     "phone", "email", "opening_hours", "is_active", *BANK_FIELDS,
 ]
 REQUIRED_COLUMNS = ("code", "name", "region_code", "settlement", "address")
@@ -39,7 +42,8 @@ LATITUDE_RANGE = (40.0, 56.0)
 LONGITUDE_RANGE = (46.0, 88.0)
 
 # Column widths of the Office model, checked here because SQLite would store longer text silently.
-MAX_LENGTHS = {"name": 200, "settlement": 120, "address": 255, "phone": 32, "email": 254, "opening_hours": 200}
+MAX_LENGTHS = {"name": 200, "name_kk": 200, "name_en": 200, "settlement": 120, "address": 255, "phone": 32,
+               "email": 254, "opening_hours": 200}
 
 DELIMITERS = (";", ",", "\t")
 
@@ -79,6 +83,7 @@ def import_offices(
         report.errors.append(RowError(1, _("missing columns: %(columns)s", columns=", ".join(missing))))
         return report
 
+    kept_names = tuple(name for name in NAME_FIELDS if name not in header)
     with_bank = any(name in header for name in BANK_FIELDS)
     seen_codes: dict[str, int] = {}
     for line, row in _records(reader):
@@ -90,7 +95,7 @@ def import_offices(
         if problems:
             report.errors.extend(RowError(line, message) for message in problems)
         else:
-            _apply(data, bank, actor, line, report)
+            _apply(data, kept_names, bank, actor, line, report)
         if on_row is not None:
             on_row(line)
     return report
@@ -109,7 +114,8 @@ def export_offices(stream: TextIO, offices: Iterable[Office]) -> int:
     written = 0
     for office in offices:
         writer.writerow([
-            office.code, office.name, office.region_code, office.settlement, office.address,
+            office.code, office.name, office.name_kk or "", office.name_en or "",
+            office.region_code, office.settlement, office.address,
             _format_float(office.latitude), _format_float(office.longitude),
             office.phone or "", office.email or "", office.opening_hours or "",
             "1" if office.is_active else "0", *((getattr(office, name) or "") for name in BANK_FIELDS),
@@ -197,7 +203,7 @@ def _parse_row(row: dict[str, str], seen_codes: dict[str, int], line: int) -> tu
         code=code, name=text("name"), region_code=region_code, settlement=text("settlement"),
         address=text("address"), latitude=point[0], longitude=point[1],
         phone=text("phone") or None, email=email or None, opening_hours=text("opening_hours") or None,
-        is_active=is_active,
+        is_active=is_active, name_kk=text("name_kk") or None, name_en=text("name_en") or None,
     )
 
 
@@ -240,9 +246,10 @@ def _geocode(settlement: str, address: str, region_code: str) -> tuple[tuple[flo
     return None, [_("settlement %(settlement)s is not known; give latitude and longitude", settlement=settlement)]
 
 
-def _apply(data: OfficeData, bank: dict[str, str | None] | None, actor, line: int, report: ImportReport) -> None:
-    """Upsert one valid row inside a savepoint, so that a database refusal undoes this row only; `bank`
-    None (the file has no bank columns) leaves the office's bank details alone."""
+def _apply(data: OfficeData, kept_names: tuple[str, ...], bank: dict[str, str | None] | None, actor, line: int,
+           report: ImportReport) -> None:
+    """Upsert one valid row inside a savepoint, so that a database refusal undoes this row only; the names
+    the file has no column for (`kept_names`) and, with `bank` None, the bank details stay as they are."""
     try:
         with db.session.begin_nested():
             office = find_by_code(data.code)
@@ -250,6 +257,7 @@ def _apply(data: OfficeData, bank: dict[str, str | None] | None, actor, line: in
                 office = create_office(data, actor=actor)
                 outcome = "created"
             else:
+                data = replace(data, **{name: getattr(office, name) for name in kept_names})
                 outcome = "updated" if update_office(office, data, actor=actor) else "unchanged"
             if bank is not None and set_bank_details(office, bank, actor=actor) and outcome == "unchanged":
                 outcome = "updated"

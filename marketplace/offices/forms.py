@@ -39,7 +39,12 @@ class OfficeForm(FlaskForm):
                     Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use Latin letters, digits, - and _ only."))],
         description=_l("A short unique code, e.g. ALA-01; used by CSV imports."),
     )
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Please enter a name.")), Length(max=200)])
+    name = StringField(_l("Name in Russian"),
+                       validators=[DataRequired(message=_l("Please enter a name.")), Length(max=200)])
+    name_kk = StringField(_l("Name in Kazakh"), validators=[Optional(), Length(max=200)],
+                          description=_l("Leave it empty and Kazakh pages show the Russian name."))
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=200)],
+                          description=_l("Leave it empty and English pages show the Russian name."))
     region_code = SelectField(_l("Region"), validators=[DataRequired(message=_l("Please choose a region."))])
     settlement = StringField(
         _l("Settlement"), validators=[DataRequired(message=_l("Please enter the settlement.")), Length(max=120)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import get_locale
 from sqlalchemy import Float, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.dbtypes import UTCDateTime, utcnow
 from marketplace.core.extensions import db
+from marketplace.geo.regions import language_of
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -19,7 +21,10 @@ class Office(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The name in Russian, always given; in Kazakh and English when the office has one (else Russian shows).
     name: Mapped[str] = mapped_column(String(200))
+    name_kk: Mapped[str | None] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     region_code: Mapped[str] = mapped_column(String(32), index=True)
     settlement: Mapped[str] = mapped_column(String(120), index=True)
     address: Mapped[str] = mapped_column(String(255))
@@ -50,6 +55,11 @@ class Office(db.Model):
         return f"<Office {self.code} {self.name}>"
 
     @property
+    def display_name(self) -> str:
+        """The name in the reader's language (the page's, or the e-mail's); Russian when there is none."""
+        return reader_name(self)
+
+    @property
     def takes_transfers(self) -> bool:
         """Whether the office has given the bank details a patron needs for a transfer."""
         return bool(self.bank_recipient and self.bank_iban and self.bank_bic and self.bank_name)
@@ -59,3 +69,24 @@ class Office(db.Model):
         """The account number in groups of four, as printed on a bank's documents."""
         iban = self.bank_iban or ""
         return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+
+
+TRANSLATED_NAMES = {"kk": "name_kk", "en": "name_en"}
+
+
+def office_name_columns() -> tuple:
+    """The columns `reader_name` reads, for a select of rows rather than offices."""
+    return Office.name, Office.name_kk, Office.name_en
+
+
+def name_in(office, language: str | object | None) -> str:
+    """The name of `office` (an Office, or a row with its name, name_kk and name_en) in `language`,
+    falling back to the Russian name when it has none in that language."""
+    column = TRANSLATED_NAMES.get(language_of(language))
+    return (getattr(office, column) if column else None) or office.name
+
+
+def reader_name(office) -> str:
+    """The name of `office` (an Office or such a row) in the reader's language: the request's, the one an
+    e-mail is written in (`force_locale`), Russian outside both."""
+    return name_in(office, get_locale())

@@ -6,20 +6,22 @@ from collections.abc import Iterable
 from sqlalchemy import Row, Select, func, select
 
 from marketplace.core.extensions import db
-from marketplace.offices.models import Office
+from marketplace.offices.models import Office, office_name_columns, reader_name
 from marketplace.offices.policies import office_scope
 from marketplace.offices.services import search_stmt
 
 
 def open_offices() -> list[Office]:
-    """Every open office, by name (for the pickers on the family's and the volunteer's forms)."""
+    """Every open office, by its Russian name (for the pickers on the family's and the volunteer's forms)."""
     return list(db.session.scalars(select(Office).where(Office.is_active.is_(True)).order_by(Office.name)))
 
 
 def office_choices() -> list[tuple[int, str]]:
-    """Every office as (id, "settlement — name"), by settlement and name (for the admin's pickers)."""
-    rows = db.session.execute(select(Office.id, Office.name, Office.settlement).order_by(Office.settlement, Office.name))
-    return [(row.id, f"{row.settlement} — {row.name}") for row in rows]
+    """Every office as (id, "settlement — name") in the reader's language, by settlement and Russian name (for
+    the admin's pickers)."""
+    rows = db.session.execute(select(Office.id, Office.settlement, *office_name_columns())
+                              .order_by(Office.settlement, Office.name))
+    return [(row.id, f"{row.settlement} — {reader_name(row)}") for row in rows]
 
 
 def offices_seen_by(user, *, region_code: str | None = None, text: str | None = None) -> Select:
@@ -33,9 +35,9 @@ def in_list_order(stmt: Select) -> Select:
 
 
 def map_points_seen_by(user, *, region_code: str | None = None, text: str | None = None) -> list[Row]:
-    """Id, name, settlement and coordinates of each office `user` may see in a region and with a word in them."""
+    """Id, names, settlement and coordinates of each office `user` may see in a region and with a word in them."""
     return db.session.execute(
-        search_stmt(office_scope(user, select(Office.id, Office.name, Office.settlement,
+        search_stmt(office_scope(user, select(Office.id, *office_name_columns(), Office.settlement,
                                                Office.latitude, Office.longitude)),
                     region_code=region_code, text=text)
     ).all()

@@ -31,6 +31,8 @@ class OfficeData:
     email: str | None = None
     opening_hours: str | None = None
     is_active: bool = True
+    name_kk: str | None = None  # None: the Russian name shows on Kazakh pages
+    name_en: str | None = None
 
     def apply_to(self, office: Office) -> list[str]:
         """Copy the values onto `office`; returns the names of the fields that changed."""
@@ -129,13 +131,14 @@ def find_by_code(code: str) -> Office | None:
 
 
 def search_stmt(stmt: Select, *, region_code: str | None = None, text: str | None = None) -> Select:
-    """Narrow an office query by region and by a word in the settlement, name or address."""
+    """Narrow an office query by region and by a word in the settlement, a name (any language) or address."""
     if region_code:
         stmt = stmt.where(Office.region_code == region_code)
     if text:
         pattern = f"%{text.strip().lower()}%"
         stmt = stmt.where(
             or_(func.lower(Office.settlement).like(pattern), func.lower(Office.name).like(pattern),
+                func.lower(Office.name_kk).like(pattern), func.lower(Office.name_en).like(pattern),
                 func.lower(Office.address).like(pattern))
         )
     return stmt

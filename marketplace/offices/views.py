@@ -13,7 +13,7 @@ from marketplace.core.extensions import db
 from marketplace.geo.regions import region_name
 from marketplace.offices import queries, services
 from marketplace.offices.forms import OfficeSearchForm
-from marketplace.offices.models import Office
+from marketplace.offices.models import Office, reader_name
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 
@@ -69,7 +69,7 @@ def index():
     all_points = offices if origin is not None else queries.map_points_seen_by(
         current_user, region_code=region_code, text=text)
     points = [
-        {"lat": row.latitude, "lon": row.longitude, "title": row.name, "subtitle": row.settlement,
+        {"lat": row.latitude, "lon": row.longitude, "title": reader_name(row), "subtitle": row.settlement,
          "url": url_for("offices.detail", office_id=row.id)}
         for row in all_points
     ]

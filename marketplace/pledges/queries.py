@@ -15,7 +15,7 @@ from marketplace.core.money import tenge_number
 from marketplace.core.scopes import office_scope
 from marketplace.families.models import Household
 from marketplace.needs.models import Need, NeedStatus
-from marketplace.offices.models import Office
+from marketplace.offices.models import Office, office_name_columns, reader_name
 from marketplace.pledges.forms import kind_label, pledge_status_label
 from marketplace.pledges.labels import labels_context, patron_shown
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
@@ -194,10 +194,11 @@ def staff_search(user, text: str, *, office_id: int | None, need_id: int | None)
 
 
 def office_names(ids) -> dict[int, str]:
-    """The names of these offices, by id (for a list of every office's pledges)."""
+    """The names of these offices in the reader's language, by id (for a list of every office's pledges)."""
     if not ids:
         return {}
-    return dict(db.session.execute(select(Office.id, Office.name).where(Office.id.in_(ids))).all())
+    rows = db.session.execute(select(Office.id, *office_name_columns()).where(Office.id.in_(ids)))
+    return {row.id: reader_name(row) for row in rows}
 
 
 # --- the family's side -----------------------------------------------------------------------------

@@ -111,7 +111,7 @@ class VettingForm(FlaskForm):
 
     def __init__(self, offices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.office_id.choices = [("", _("The nearest office"))] + [(str(o.id), o.name) for o in offices]
+        self.office_id.choices = [("", _("The nearest office"))] + [(str(o.id), o.display_name) for o in offices]
 
     @property
     def chosen_office_id(self) -> int | None:

@@ -107,7 +107,7 @@ def request_vetting():
         flash(str(refused), "error")
         return redirect(url_for(".profile"))
     db.session.commit()
-    flash(_("Your request was sent to %(office)s. They will contact you.", office=office.name), "success")
+    flash(_("Your request was sent to %(office)s. They will contact you.", office=office.display_name), "success")
     return redirect(url_for(".profile"))
 
 

@@ -93,11 +93,38 @@ def test_detail_adds_the_office_to_contact_and_the_outcome(client, db_session, d
     assert response.headers["Cache-Control"] == "public, max-age=60"
     body = response.get_json()
     conforms(document, "NeedDetail", body)
-    assert body["office"] == {"name": "Окно Жетысу", "settlement": office.settlement, "address": office.address,
+    assert body["office"] == {"name": "Окно Жетысу", "names": {"ru": "Окно Жетысу", "kk": None, "en": None},
+                              "settlement": office.settlement, "address": office.address,
                               "phone": "+7 7282 00 11 22", "email": "okno@example.kz", "opening_hours": None,
                               "url": f"{PUBLIC_URL}/offices/{office.id}"}
     assert body["outcome_note"] == "Доставлено 5 марта."
     assert body["status"] == "fulfilled"
+
+
+@pytest.mark.parametrize("language, name", [
+    ("kk", "Жетісу терезесі"), ("en", "Zhetysu window"), ("ru", "Окно Жетысу"), ("de", "Окно Жетысу"),
+])
+def test_the_office_is_named_in_the_requests_language(client, db_session, document, language, name):
+    office = OfficeFactory(name="Окно Жетысу", name_kk="Жетісу терезесі", name_en="Zhetysu window")
+    need = public_need("Талдыкорган", office=office)
+    headers = {"Accept-Language": language}
+
+    detail = client.get(f"/api/v1/needs/{need.id}", headers=headers).get_json()
+    [listed] = client.get("/api/v1/needs", headers=headers).get_json()["items"]
+
+    conforms(document, "NeedDetail", detail)
+    assert detail["office"]["name"] == name
+    assert detail["office"]["names"] == {"ru": "Окно Жетысу", "kk": "Жетісу терезесі", "en": "Zhetysu window"}
+    assert detail["verified"]["office"] == listed["verified"]["office"] == name
+
+
+def test_an_office_without_an_english_name_is_named_in_russian(client, db_session):
+    need = public_need("Талдыкорган", office=OfficeFactory(name="Окно Жетысу", name_kk="Жетісу терезесі"))
+
+    detail = client.get(f"/api/v1/needs/{need.id}", headers={"Accept-Language": "en"}).get_json()
+
+    assert detail["office"]["name"] == detail["verified"]["office"] == "Окно Жетысу"
+    assert detail["office"]["names"]["en"] is None
 
 
 def test_detail_hides_the_outcome_note_until_fulfilled(client, db_session):

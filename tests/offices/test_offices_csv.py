@@ -18,7 +18,9 @@ from tests.core.test_csv_cells import FORMULA_PAYLOADS, csv_rows, is_inert
 from tests.factories import OfficeFactory
 
 DEMO_FILE = Path(csv_io.__file__).parent / "data" / "demo_offices.csv"
-HEADER = ",".join(csv_io.CSV_COLUMNS)
+EXPORT_HEADER = ",".join(csv_io.CSV_COLUMNS)
+# The rows below are written without the optional name_kk and name_en columns, as files were before them.
+HEADER = ",".join(name for name in csv_io.CSV_COLUMNS if name not in csv_io.NAME_FIELDS)
 ALMATY_ROW = "{code},Окно {code},almaty-city,Алматы,\"ул. Абая, 1\",43.25,76.91,,,,1"
 
 
@@ -121,7 +123,7 @@ def test_line_numbers_count_physical_lines_past_a_multiline_value(db_session):
 
 
 def test_semicolons_bom_and_decimal_commas_as_excel_writes_them(db_session):
-    text = "\ufeff" + ";".join(csv_io.CSV_COLUMNS) + "\r\n" + (
+    text = "\ufeff" + HEADER.replace(",", ";") + "\r\n" + (
         "SEMI-1;Единое социальное окно — Алматы;almaty-city;Алматы;ул. Абая, 10;43,2525;76,9115;"
         "+7 727 000 00 01;;Пн–Пт 9:00–18:00;нет\r\n"
         ";;;;;;;;;;\r\n"
@@ -205,7 +207,7 @@ def test_export_then_import_is_unchanged(db_session):
     report = run_import(stream.getvalue())
 
     assert written == 4
-    assert stream.getvalue().splitlines()[0] == HEADER
+    assert stream.getvalue().splitlines()[0] == EXPORT_HEADER
     assert (report.created, report.updated, report.unchanged, report.errors) == (0, 0, 4, [])
 
 
@@ -236,7 +238,7 @@ def test_cli_import_prints_the_summary_and_bad_lines_and_fails(app, db_session, 
 
 def test_cli_import_of_a_clean_cp1251_file_succeeds(app, db_session, tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes((";".join(csv_io.CSV_COLUMNS) + "\r\n"
+    path.write_bytes((HEADER.replace(",", ";") + "\r\n"
                       "WIN-1;Окно;almaty-city;Алматы;ул. Абая, 1;43,25;76,91;;;;да\r\n").encode("cp1251"))
 
     result = app.test_cli_runner().invoke(args=["offices", "import", str(path), "--locale", "en"])
@@ -253,9 +255,9 @@ def test_cli_export_to_stdout_writes_the_header_and_rows(app, db_session):
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == HEADER
+    assert lines[0] == EXPORT_HEADER
     assert lines[1].startswith("EXP-1,")
-    assert app.test_cli_runner().invoke(args=["offices", "export", "-"]).stdout.splitlines()[0] == HEADER
+    assert app.test_cli_runner().invoke(args=["offices", "export", "-"]).stdout.splitlines()[0] == EXPORT_HEADER
 
 
 def test_cli_export_writes_no_formula_and_a_phone_reads_back_as_it_was(app, db_session, tmp_path):
@@ -293,7 +295,7 @@ def test_cli_export_to_a_file_reads_back_unchanged(app, db_session, tmp_path):
 
 # --- bank details in the file ------------------------------------------------------------------------------
 
-BASIC_HEADER = ",".join(name for name in csv_io.CSV_COLUMNS if not name.startswith("bank_"))
+BASIC_HEADER = ",".join(name for name in HEADER.split(",") if not name.startswith("bank_"))
 BANK = ";".join(["КГУ «Окно»", "1804 4001 2349", "kz86 125k zt50 0410 0100", "Банк", "hsbkkzkx", "12"])
 
 

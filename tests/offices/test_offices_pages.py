@@ -21,6 +21,8 @@ from tests.core.test_csv_cells import FORMULA_PAYLOADS, csv_rows, is_inert
 from tests.factories import OfficeFactory, UserFactory
 
 EN = {"Accept-Language": "en"}
+# Uploads below are written without the optional name_kk and name_en columns, as files were before them.
+WITHOUT_NAMES = [name for name in csv_io.CSV_COLUMNS if name not in csv_io.NAME_FIELDS]
 NON_ADMIN_ROLES = ("family", "volunteer", "patron", "partner", "staff")
 
 # Real places in Jetisu and Almaty, so that distances can be checked against the gazetteer.
@@ -483,7 +485,7 @@ def test_non_admins_cannot_add_offices(client, users, login_as, role):
 def test_non_admins_cannot_edit_import_or_export_offices(client, users, login_as, role):
     office = OfficeFactory(code="KEEP-1", name="Не трогать")
     _as(role, users, login_as, client)
-    upload = f"{','.join(csv_io.CSV_COLUMNS)}\nHACK-2,Окно,almaty-city,Алматы,ул. Абая 1,43.25,76.91,,,,1\n"
+    upload = f"{','.join(WITHOUT_NAMES)}\nHACK-2,Окно,almaty-city,Алматы,ул. Абая 1,43.25,76.91,,,,1\n"
 
     export = client.get("/admin/offices/export.csv")
     assert _refused(export, role)
@@ -520,7 +522,7 @@ def test_admin_exports_csv_with_a_bom_and_the_header(client, admin, three_places
 
 def test_admin_export_writes_no_formula_and_reads_back_through_the_import(client, admin):
     # Each payload in every free-text column an admin can type; the e-mail is checked by the import, so not there.
-    offices = [OfficeFactory(code=f"F-{n}", name=payload, settlement=payload, address=payload, phone=payload,
+    offices = [OfficeFactory(code=f"F-{n}", name=payload, name_kk=payload, name_en=payload, settlement=payload, address=payload, phone=payload,
                              opening_hours=payload, bank_recipient=payload, bank_iban="KZ86125KZT5004100100",
                              bank_name="Банк", bank_bic="HSBKKZKX")
                for n, payload in enumerate(FORMULA_PAYLOADS)]
@@ -533,8 +535,8 @@ def test_admin_export_writes_no_formula_and_reads_back_through_the_import(client
     by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     for office, payload in zip(offices, FORMULA_PAYLOADS):
         written = by_code[office.code]
-        assert [written[c] for c in ("name", "settlement", "address", "phone", "opening_hours", "bank_recipient")] \
-            == ["'" + payload] * 6
+        columns = ("name", "name_kk", "name_en", "settlement", "address", "phone", "opening_hours", "bank_recipient")
+        assert [written[c] for c in columns] == ["'" + payload] * len(columns)
 
     imported = client.post("/admin/offices/import", data={"file": (io.BytesIO(response.data), "offices.csv")},
                            content_type="multipart/form-data")
@@ -545,13 +547,13 @@ def test_admin_export_writes_no_formula_and_reads_back_through_the_import(client
     for office, payload in zip(offices, FORMULA_PAYLOADS):
         office = db.session.get(Office, office.id)
         # The import trims every value, as it always has; the apostrophe is gone, the rest is as it was.
-        assert (office.name, office.phone, office.bank_recipient) == (payload.strip(),) * 3
+        assert (office.name, office.name_kk, office.phone, office.bank_recipient) == (payload.strip(),) * 4
     assert len(audit_entries("office.update")) == 2  # the two payloads that start with whitespace, trimmed
 
 
 def test_admin_uploads_csv_good_rows_imported_bad_rows_listed_by_line(client, admin):
     content = "\n".join([
-        ",".join(csv_io.CSV_COLUMNS),
+        ",".join(WITHOUT_NAMES),
         "UP-1,Окно один,almaty-city,Алматы,\"ул. Абая, 1\",43.25,76.91,,,,1",   # line 2
         "UP-BAD,Окно,atlantis,Алматы,\"ул. Абая, 2\",43.25,76.91,,,,1",         # line 3
         "UP-2,Окно в Текели,jetisu,Текели,\"ул. Тауелсиздик, 5\",,,,,,1",       # line 4
@@ -575,7 +577,7 @@ def test_admin_uploads_csv_good_rows_imported_bad_rows_listed_by_line(client, ad
 
 
 def test_admin_upload_in_a_windows_encoding_is_refused_politely(client, admin):
-    content = ",".join(csv_io.CSV_COLUMNS) + "\nCP-1,Окно,almaty-city,Алматы,ул. Абая 1,43.25,76.91,,,,1\n"
+    content = ",".join(WITHOUT_NAMES) + "\nCP-1,Окно,almaty-city,Алматы,ул. Абая 1,43.25,76.91,,,,1\n"
 
     response = client.post(
         "/admin/offices/import", data={"file": (io.BytesIO(content.encode("cp1251")), "offices.csv")},
