@@ -63,11 +63,30 @@ TARGETS_SCRIPT = """
     return block;
   };
   const sameLine = (a, b) => Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > Math.min(a.height, b.height) / 2;
-  // A link is in running text when words that are not themselves a target share a line with it.
+  const inline = (el) => getComputedStyle(el).display.startsWith('inline');
+  // Words run on into the link from this side (-1 before it, 1 after it), with no line break or block between.
+  const wordsBeside = (el, block, side) => {
+    for (let node = el; node && node !== block; node = node.parentElement) {
+      for (let next = side < 0 ? node.previousSibling : node.nextSibling; next;
+           next = side < 0 ? next.previousSibling : next.nextSibling) {
+        if (next.nodeType === Node.TEXT_NODE) {
+          if (next.textContent.trim()) return true;
+        } else if (next.nodeType === Node.ELEMENT_NODE) {
+          if (next.tagName === 'BR' || !inline(next)) return false;
+          const walker = document.createTreeWalker(next, NodeFilter.SHOW_TEXT);
+          for (let text = walker.nextNode(); text; text = walker.nextNode()) if (isText(text)) return true;
+        }
+      }
+      if (!node.parentElement || !inline(node.parentElement)) return false;
+    }
+    return false;
+  };
+  // A link is in running text when words that are not themselves a target run on into it or share its line.
   const inRunningText = (el) => {
     if (el.tagName !== 'A') return false;
     const block = blockOf(el);
     if (!block) return false;
+    if (wordsBeside(el, block, -1) || wordsBeside(el, block, 1)) return true;
     const lines = [...el.getClientRects()];
     const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -88,10 +107,16 @@ TARGETS_SCRIPT = """
     const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/)[0] : '';
     return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} "${text.trim().slice(0, 30)}"`;
   };
+  const union = (rects) => {
+    const left = Math.min(...rects.map((r) => r.left)), top = Math.min(...rects.map((r) => r.top));
+    return {width: Math.max(...rects.map((r) => r.right)) - left, height: Math.max(...rects.map((r) => r.bottom)) - top};
+  };
   const small = [];
   for (const el of document.querySelectorAll(tappable)) {
     if (skip(el) || !shown(el) || inRunningText(el)) continue;
     const boxes = [el.getBoundingClientRect()];
+    const pictures = [...el.querySelectorAll('img, svg')].map((picture) => picture.getBoundingClientRect());
+    if (pictures.length) boxes.push(union([boxes[0], ...pictures]));  // an inline link's picture is tapped too
     const stretched = getComputedStyle(el, '::after');   // a card's heading link stretched over the card
     if (stretched.content !== 'none' && stretched.position === 'absolute' && el.offsetParent
         && ['top', 'right', 'bottom', 'left'].every((side) => stretched[side] === '0px')) {
@@ -133,8 +158,16 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+LOAD_LAZY_IMAGES = """async () => {
+  const images = [...document.querySelectorAll('img[loading=lazy]')];
+  images.forEach((img) => { img.loading = 'eager'; });
+  await Promise.all(images.map((img) => img.decode().catch(() => null)));
+}"""
+
+
 def check(page, excluded: list[str]) -> dict:
-    """The screen's problems as loaded, then with every <details> open."""
+    """The screen's problems as loaded (lazy pictures too, at their size), then with every <details> open."""
+    page.evaluate(LOAD_LAZY_IMAGES)
     header = page.locator(".site-header").first.bounding_box()
     context = {"exclude": [[selector] for selector in excluded]} if excluded else None
     arguments = {"minimum": MIN_TARGET, "markerMinimum": MIN_MARKER, "excluded": excluded}
