@@ -24,10 +24,15 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 @login_required
 def offices():
     authorize("office.manage")
+    return render_offices(OfficeImportForm())
+
+
+def render_offices(import_form: OfficeImportForm, status: int = 200):
+    """The offices list with the import form (a refused import comes back here with its errors)."""
     q = request.args.get("q", "").strip()
     page = db.paginate(queries.all_offices_matching(q or None), per_page=50, error_out=False)
     return render_template("admin/offices.html", page=page, q=q, region_name=region_name,
-                           import_form=OfficeImportForm())
+                           import_form=import_form), status
 
 
 def _office_data(form: OfficeForm) -> services.OfficeData | None:
@@ -111,19 +116,18 @@ def export_offices():
 def import_offices():
     authorize("office.manage")
     form = OfficeImportForm()
+    # A refused file comes back in the page: the error summary on top, the message beside the field.
     if not form.validate_on_submit():
-        for error in form.file.errors:
-            flash(str(error), "error")
-        return redirect(url_for("admin.offices"))
+        return render_offices(form, 422)
     raw = form.file.data.read(MAX_IMPORT_BYTES + 1)
     if len(raw) > MAX_IMPORT_BYTES:
-        flash(_("The file is too large"), "error")
-        return redirect(url_for("admin.offices"))
+        form.file.errors.append(_("The file is too large"))
+        return render_offices(form, 422)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        flash(_("The file must be a CSV saved as UTF-8."), "error")
-        return redirect(url_for("admin.offices"))
+        form.file.errors.append(_("The file must be a CSV saved as UTF-8."))
+        return render_offices(form, 422)
     report = csv_io.import_offices(io.StringIO(text), actor=current_user)
     db.session.commit()
     return render_template("admin/office_import_report.html", report=report)

@@ -131,10 +131,20 @@ def log_in(page, email: str, password: str) -> None:
     page.locator("form.form button[type=submit]").click()
 
 
-def axe_violations(page, *, impacts=("serious", "critical")) -> list[str]:
-    """axe-core's violations on the page as it is now, of these impacts, as "rule: target" lines."""
+def choose_language(page, code: str) -> None:
+    """Through the header's menu, as a person would (for a logged-in user this saves the account's language)."""
+    from playwright.sync_api import expect
+
+    page.locator(".menu-button").click()
+    page.locator(f".lang-switch button[lang='{code}']").click()
+    expect(page.locator("html")).to_have_attribute("lang", code)
+
+
+def axe_violations(page, *, impacts=("serious", "critical"), context=None) -> list[str]:
+    """axe-core's violations on the page as it is now, of these impacts, as "rule: target" lines (`context`:
+    axe's include/exclude, e.g. {"exclude": [[".table-wrap"]]})."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, context=context)
     return [f"{v['id']} ({v['impact']}): {node['target']}" for v in results.response["violations"]
             if v["impact"] in impacts for node in v["nodes"]]

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.demo.seed import DEMO_PASSWORD
-from tests.browser.conftest import ARTIFACTS, PHONE, STRIPE, _offline, axe_violations, log_in
+from tests.browser.conftest import ARTIFACTS, PHONE, STRIPE, _offline, axe_violations, choose_language, log_in
 
 DEMO = "@demo.social-window.kz"
 ROLE_LINKS = {  # who logs in, and the links their menu must offer besides the public ones
@@ -78,13 +78,6 @@ def pages(browser, live_server):
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-
-
-def choose_language(page, code: str) -> None:
-    """Through the header's menu, as a person would (for a logged-in user this saves the account's language)."""
-    page.locator(".menu-button").click()
-    page.locator(f".lang-switch button[lang='{code}']").click()
-    expect(page.locator("html")).to_have_attribute("lang", code)
 
 
 @pytest.mark.parametrize("locale", ["ru-RU", "kk-KZ"])

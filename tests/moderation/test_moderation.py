@@ -287,6 +287,29 @@ def test_asking_needs_a_question(client, db_session, office, staff_user):
     assert (notice.kind, notice.params["reason"]) == ("household.ask_info", "Приложите справку о многодетности")
 
 
+@pytest.mark.parametrize("locale, summary, message", [
+    ("ru", "Пожалуйста, исправьте:", "Напишите вопрос семье."),
+    ("kk", "Мына жерлерді түзетіңіз:", "Отбасыға қоятын сұрағыңызды жазыңыз."),
+])
+def test_an_empty_question_is_refused_by_the_server_in_the_staff_language(client, db_session, office, locale,
+                                                                            summary, message):
+    """Not by the browser's pop-up (in the browser's language): the decision forms are novalidate."""
+    household = HouseholdFactory(office=office, submitted=True, children=[2010])
+    login(client, UserFactory(role=Role.STAFF, office=office, locale=locale))
+    form = re.search(r'<form[^>]*action="[^"]*/transitions/ask_info"[^>]*>',
+                     client.get(f"/staff/households/{household.id}").get_data(as_text=True)).group(0)
+    assert "novalidate" in form
+
+    response = client.post(f"/staff/households/{household.id}/transitions/ask_info", data={"ask_info-reason": ""})
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f">{summary}</h2>" in page and f'href="#ask_info-reason">' in page
+    assert f'id="ask_info-reason-error">{message}</p>' in page
+    db_session.refresh(household)
+    assert household.status is HouseholdStatus.SUBMITTED
+
+
 def test_rejecting_needs_a_reason_that_the_family_is_given(client, db_session, office, staff_user, outbox):
     household = HouseholdFactory(office=office, submitted=True, children=[2010],
                                  user=UserFactory(family=True, locale="en"))

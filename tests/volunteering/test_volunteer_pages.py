@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from PIL import Image
@@ -61,6 +62,29 @@ def test_profile_is_saved_geocoded_with_skills_and_availability(client, db_sessi
     assert profile.skill_set == {Skill.REPAIRS} and profile.availability == 2
     page = client.get("/volunteer/profile").get_data(as_text=True)
     assert "Талгар" in page and 'value="1" id="availability-1" checked' in page
+
+
+def test_the_week_is_one_row_per_day_of_three_labelled_toggles(client, db_session, login_as, volunteer_user):
+    """Monday … Sunday, each a group named by its day with morning, afternoon and evening, each checkbox inside its
+    visible label; ticked ones are the profile's bits (day * 3 + part)."""
+    login_as(volunteer_user)
+    client.post("/volunteer/profile", data={"birth_year": "1995", "place": "Талгар", "radius_km": "10",
+                                            "availability": ["0", "5", "20"]})  # Mon morning, Tue evening, Sun evening
+    page = client.get("/volunteer/profile").get_data(as_text=True)
+    week = re.search(r'<fieldset class="field week">.*?</fieldset>\s*<div class="actions">', page, re.S).group(0)
+    days = re.findall(r'<fieldset class="week-day">\s*<legend>([^<]+)</legend>(.*?)</fieldset>', week, re.S)
+    assert [day for day, _ in days] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    slot = 0
+    for _, row in days:
+        toggles = re.findall(r'<label class="toggle" for="availability-(\d+)"><input type="checkbox" '
+                             r'name="availability" value="(\d+)" id="availability-\d+"( checked)?>'
+                             r'<span class="toggle-face">(\w+)</span></label>', row)
+        assert [(int(f), int(v), part) for f, v, _, part in toggles] == [
+            (slot, slot, "Morning"), (slot + 1, slot + 1, "Afternoon"), (slot + 2, slot + 2, "Evening")]
+        slot += 3
+    ticked = re.findall(r'value="(\d+)" id="availability-\d+" checked', week)
+    assert ticked == ["0", "5", "20"]
+    assert "visually-hidden" not in week  # every toggle's words are on the screen
 
 
 def test_unknown_place_is_a_form_error(client, db_session, login_as, volunteer_user):
