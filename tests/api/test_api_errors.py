@@ -7,27 +7,13 @@ import pytest
 from marketplace.core.roles import Role
 from marketplace.volunteering.models import Claim, ClaimStatus
 from tests.api.test_api_claims import bearer, claim_of, conforms
-from tests.factories import NeedFactory, UserFactory
+from tests.api.test_api_claims import document, helper, task  # noqa: F401  (the claims tests' fixtures)
+from tests.factories import UserFactory
 from tests.needs.test_catalogue import translated
 from tests.volunteering.test_claims import volunteer
 
 WRITES = [("/api/v1/needs/{need}/claims", None), ("/api/v1/claims/{claim}/release", {"reason": "Заболел"}),
           ("/api/v1/claims/{claim}/complete", {"hours": 2})]
-
-
-@pytest.fixture
-def helper(db_session):
-    return volunteer(db_session)
-
-
-@pytest.fixture
-def task(db_session):
-    return NeedFactory(open=True, money_goal=None, volunteer_slots=2, volunteer_hours=2)
-
-
-@pytest.fixture
-def document(client):
-    return client.get("/api/v1/openapi.json").get_json()
 
 
 @pytest.fixture
