@@ -95,9 +95,8 @@ class Config:
     NOMINATIM_USER_AGENT = os.environ.get("NOMINATIM_USER_AGENT", "social-window/0.1 (contact: admin@social-window.kz)")
     NOMINATIM_DOMAIN = os.environ.get("NOMINATIM_DOMAIN", "")
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    MAP_TILE_ATTRIBUTION = os.environ.get(
-        "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
-    )
+    # Empty: the default tiles' credit, "© OpenStreetMap contributors", in the page's language (templates/_map.html).
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
     # Uploads: private, outside static/, served only through the app.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads"))

@@ -70,7 +70,7 @@ def _pattern(fmt: str) -> str:
     return by_language.get(get_locale().language, by_language["en"])
 
 
-def _date(value: date | datetime | None, fmt: str = "long") -> str:
+def format_day(value: date | datetime | None, fmt: str = "long") -> str:
     """A date ("12 марта 2026"); a moment is dated in the display timezone."""
     if value is None:
         return ""
@@ -90,7 +90,7 @@ def register_i18n(app: Flask) -> None:
     """Template filters and globals for locale-aware output."""
     app.add_template_filter(format_money, "money")
     app.add_template_filter(distance, "distance")
-    app.add_template_filter(_date, "date")
+    app.add_template_filter(format_day, "date")
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(lambda n: format_decimal(n), "number")
 

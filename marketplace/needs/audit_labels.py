@@ -5,11 +5,11 @@ import re
 from datetime import date
 
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.core.audit import labels
+from marketplace.core.i18n import format_day
 from marketplace.core.roles import Role, has_role
 from marketplace.needs.labels import STATUS_LABELS
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
@@ -25,7 +25,7 @@ def _need_url(need_id: int, reader) -> str | None:
 
 def _deadline_passed(details) -> str:
     try:
-        when = format_date(date.fromisoformat(str(details.get("deadline"))), "long")
+        when = format_day(date.fromisoformat(str(details.get("deadline"))))
     except ValueError:
         return _("The deadline passed")
     return _("The deadline, %(date)s, passed", date=when)

@@ -22,8 +22,13 @@ def register_message(kind: str, subject, text) -> None:
 
 
 def render_message(kind: str, params: dict) -> str:
-    """A notification's text in the current language."""
+    """A notification's text in the current language; a reason the site wrote itself ("the card checkout
+    expired unpaid") is told in that language too, one a person typed is shown as typed."""
+    from marketplace.core.audit.words import reason_words
+
     _subject, text = MESSAGES[kind]
+    if params.get("reason"):
+        params = {**params, "reason": reason_words(params["reason"])}
     return str(text) % params
 
 

@@ -642,3 +642,17 @@ def test_clearing_the_bank_details_is_audited(client, admin):
     assert not office.takes_transfers and office.bank_iban is None
     [entry] = audit_entries("office.bank_details")
     assert entry.details == {"fields": ["bank_recipient", "bank_iban", "bank_name", "bank_bic"]}
+
+
+@pytest.mark.parametrize("language, credit", [("ru", "© участники OpenStreetMap"),
+                                              ("kk", "© OpenStreetMap қатысушылары"),
+                                              ("en", "© OpenStreetMap contributors")])
+def test_the_maps_credit_is_in_the_readers_language(client, three_places, language, credit):
+    html = text_of(client.get("/offices/", headers={"Accept-Language": language}))
+    assert f'data-tile-attribution="{credit}"' in html
+
+
+def test_an_operators_own_tiles_keep_their_credit_as_configured(app, client, three_places):
+    app.config["MAP_TILE_ATTRIBUTION"] = "© Картография 2ГИС"
+    html = text_of(client.get("/offices/", headers={"Accept-Language": "kk"}))
+    assert 'data-tile-attribution="© Картография 2ГИС"' in html and "OpenStreetMap қатысушылары" not in html

@@ -176,10 +176,11 @@ def notes() -> dict[str, Any]:
     return dict(_notes)
 
 
-def machine_reason(action_name: str, reason: str) -> dict[str, Any] | None:
-    """The details a machine-written reason stands for, or None when a person wrote it."""
+def machine_reason(action_name: str | None, reason: str) -> dict[str, Any] | None:
+    """The details a machine-written reason stands for, or None when a person wrote it. With no action (a
+    reason kept on the object itself, e.g. a request's `status_reason`) every registered reason may match."""
     for known in _machine_reasons:
-        if known.actions is not None and action_name not in known.actions:
+        if action_name is not None and known.actions is not None and action_name not in known.actions:
             continue
         match = known.pattern.fullmatch(reason)
         if match:

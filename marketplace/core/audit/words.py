@@ -142,6 +142,23 @@ def describe_all(entries: Iterable[AuditEntry], reader: Any = None) -> list[Entr
     return [describe(entry, reader, names) for entry in entries]
 
 
+def reason_words(reason: str | None, object_type: str = "") -> str:
+    """A reason kept on an object (`need.status_reason`, shown to the family and in e-mails) in the reader's
+    words: one the code wrote ("deadline 2026-09-01 passed") is told from the registry, one a person typed
+    is shown as typed."""
+    reason = (reason or "").strip()
+    if not reason:
+        return ""
+    known = labels.machine_reason(None, reason)
+    if known is None:
+        return reason
+    typed = known.pop("reason", None)
+    texts = _detail_texts(known, object_type)
+    if typed:
+        texts.append(str(typed))
+    return "; ".join(texts) if texts else reason
+
+
 # --- the details every domain may record ---------------------------------------------------------------
 
 def _fields(value: Any, _details: Mapping[str, Any], object_type: str) -> str | None:
@@ -173,5 +190,7 @@ labels.register_machine_reason(re.compile(r"changed: (?P<fields>[a-z_ ]+(, [a-z_
 
 
 def register_audit_words(app: Flask) -> None:
-    """`{% for line in entries|audit_words %}` in templates (templates/parts/timeline.html)."""
+    """`{% for line in entries|audit_words %}` in templates (templates/parts/timeline.html), and
+    `{{ need.status_reason|reason_words("need") }}` wherever a kept reason is shown."""
     app.add_template_filter(describe_all, "audit_words")
+    app.add_template_filter(reason_words, "reason_words")
