@@ -170,6 +170,7 @@ def register_listeners(app: Flask) -> None:
     import marketplace.families.notices  # noqa: F401  (a family hears of its household's verification)
     import marketplace.moderation.listeners  # noqa: F401  (flags follow their family to a new office)
     import marketplace.needs.listeners  # noqa: F401  (needs follow their household)
+    import marketplace.needs.listing  # noqa: F401  (the catalogue's flag follows needs, households and accounts)
     import marketplace.needs.notices  # noqa: F401  (a family hears of its requests' changes)
     import marketplace.pledges.listeners  # noqa: F401  (a closed need settles its pledges)
     import marketplace.pledges.notices  # noqa: F401  (patrons hear of their pledges)

@@ -77,6 +77,20 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Autogenerate cannot compare an index with a column in descending order (the catalogue's, written as
+    text): it would drop and re-create each one every time, so they are left to their hand-written migration
+    (tests/core/test_migrations.py compares them as created)."""
+    from sqlalchemy.sql.elements import TextClause
+
+    if type_ == "index" and obj is not None and not reflected:
+        return not any(isinstance(element, TextClause) for element in getattr(obj, "expressions", ()))
+    if type_ == "index" and reflected and compare_to is None:
+        indexes = {index.name for table in get_metadata().tables.values() for index in table.indexes}
+        return name not in indexes
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -97,6 +111,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -170,13 +170,17 @@ def _need_detail_schemas() -> dict[str, Any]:
         },
         "NeedList": {
             "type": "object",
-            "required": ["items", "page", "per_page", "total", "pages", "next", "prev"],
+            "required": ["items", "page", "per_page", "total", "total_exact", "pages", "next", "prev"],
             "properties": {
                 "items": {"type": "array", "items": ref("Need")},
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1, "maximum": catalogue.MAX_PER_PAGE},
-                "total": {"type": "integer", "minimum": 0},
-                "pages": {"type": "integer", "minimum": 0},
+                "total": {"type": "integer", "minimum": 0, "maximum": catalogue.COUNT_CAP, "description": _(
+                    "how many needs match, counted up to 1,000")},
+                "total_exact": {"type": "boolean", "description": _(
+                    "false when more needs match than `total` says")},
+                "pages": nullable({"type": "integer", "minimum": 0, "description": _(
+                    "how many pages, when the count is exact")}),
                 "next": nullable({"type": "string", "format": "uri"}),
                 "prev": nullable({"type": "string", "format": "uri"}),
             },

@@ -59,13 +59,16 @@ class QueryParameter:
     maximum: float | None = None
     max_length: int | None = None
     default: Any = None
+    pattern: str | None = None  # what a value written by the site itself looks like (a page link's cursor)
+    example: str | None = None
 
     def schema(self) -> dict:
         """The parameter's JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12)."""
         schema: dict[str, Any] = {"type": self.type}
         for key, value in (("enum", list(self.enum) if self.enum else None), ("minimum", self.minimum),
                            ("exclusiveMinimum", self.exclusive_minimum), ("maximum", self.maximum),
-                           ("maxLength", self.max_length), ("default", self.default)):
+                           ("maxLength", self.max_length), ("default", self.default), ("pattern", self.pattern),
+                           ("examples", [self.example] if self.example else None)):
             if value is not None:
                 schema[key] = value
         return schema
@@ -73,7 +76,7 @@ class QueryParameter:
     @property
     def free_text(self) -> bool:
         """Whether any text is a value (so an empty one too, which matches everything)."""
-        return self.type == "string" and self.enum is None
+        return self.type == "string" and self.enum is None and self.pattern is None
 
     def parse(self, raw: str) -> Any:
         """The typed value of `raw` as sent (None for free text left empty), or ValueError with a reason in the
@@ -99,6 +102,12 @@ class QueryParameter:
             if self.max_length is not None and len(raw) > self.max_length:
                 raise ValueError(_("“%(name)s” must be at most %(max)d characters long.", name=self.name,
                                    max=self.max_length))
+            if self.pattern is not None:
+                try:
+                    value = catalogue.Cursor.parse(raw)
+                except ValueError:
+                    raise ValueError(_("“%(name)s” is not a place in this list. Follow the “next” and “prev” links "
+                                       "as they are given.", name=self.name)) from None
             if self.enum is not None and raw not in self.enum:
                 raise ValueError(_("“%(name)s” must be one of: %(choices)s; “%(value)s” is not one of them.",
                                    name=self.name, choices=", ".join(self.enum), value=shown))
@@ -125,6 +134,7 @@ def _plain(number: float | None) -> str:
     return "" if number is None else (str(int(number)) if float(number).is_integer() else str(number))
 
 
+CURSOR_EXAMPLE = "1-1764806400000000-1234"  # urgency rank, microseconds since 1970, need id
 LIST_PARAMETERS: tuple[QueryParameter, ...] = (
     QueryParameter("lat", "number", _l("Latitude (WGS-84 degrees) to measure distances from. Give it with "
                                        "`lon`: the list is then sorted nearest first, each item gets "
@@ -145,8 +155,15 @@ LIST_PARAMETERS: tuple[QueryParameter, ...] = (
                    max_length=catalogue.SETTLEMENT_MAX_LENGTH),
     QueryParameter("urgency", "string", _l("Only needs of this urgency."),
                    enum=tuple(urgency.value for urgency in Urgency)),
-    QueryParameter("page", "integer", _l("The page to return, from 1."), minimum=1, maximum=catalogue.MAX_PAGE,
-                   default=1),
+    QueryParameter("page", "integer", _l("The page to return, from 1. Pages are numbered as far as the first "
+                                         "1,000 needs; the `next` link goes on from there."),
+                   minimum=1, maximum=catalogue.MAX_PAGE, default=1),
+    QueryParameter("after", "string", _l("Where the page starts: the need after which it goes on, as written in "
+                                         "the `next` link. A list nearest first (`lat`/`lon`) has numbered pages only and ignores it."),
+                   max_length=40, pattern=f"^{catalogue.Cursor.PATTERN.pattern}$", example=CURSOR_EXAMPLE),
+    QueryParameter("before", "string", _l("Where the page ends: the need before which it stops, as written in "
+                                          "the `prev` link; ignored with `after` or `lat`/`lon`."),
+                   max_length=40, pattern=f"^{catalogue.Cursor.PATTERN.pattern}$", example=CURSOR_EXAMPLE),
     QueryParameter("per_page", "integer", _l("How many needs per page."), minimum=1,
                    maximum=catalogue.MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
 )
@@ -166,6 +183,8 @@ class ListQuery:
     page: int
     per_page: int
     given: dict[str, str] = field(default_factory=dict)  # the parameters as sent, for next/prev links
+    after: catalogue.Cursor | None = None
+    before: catalogue.Cursor | None = None
 
 
 def _origin_problems(sent: set[str]) -> list[tuple[str, str]]:
@@ -176,6 +195,7 @@ def _origin_problems(sent: set[str]) -> list[tuple[str, str]]:
         problems.append(("lon" if has_lat else "lat", _("“lat” and “lon” go together: give both or neither.")))
     if "radius_km" in sent and not (has_lat and has_lon):
         problems.append(("radius_km", _("“radius_km” needs “lat” and “lon” to measure from.")))
+
     return problems
 
 
@@ -217,7 +237,9 @@ def parse_list_query(args: MultiDict) -> ListQuery:
         urgency=Urgency(values["urgency"]) if "urgency" in values else None,
     )
     return ListQuery(filters=filters, origin=origin, page=values.get("page", 1),
-                     per_page=values.get("per_page", DEFAULT_PER_PAGE), given=given)
+                     per_page=values.get("per_page", DEFAULT_PER_PAGE), given=given,
+                     after=values.get("after") if origin is None else None,
+                     before=values.get("before") if origin is None and "after" not in values else None)
 
 
 # --- responses -------------------------------------------------------------------------------------

@@ -15,23 +15,32 @@ def list_needs():
         query = schemas.parse_list_query(request.args)
     except schemas.QueryError as error:
         return _bad_request(error.detail, error.problems)
-    results = catalogue.search(query.filters, query.origin, page=query.page, per_page=query.per_page)
+    results = catalogue.search(query.filters, query.origin, page=query.page, per_page=query.per_page,
+                               after=query.after, before=query.before)
 
-    def link(page: int | None) -> str | None:
+    def link(page: int | None, **cursor: str | None) -> str | None:
         if page is None:
             return None
+        args = {key: value for key, value in query.given.items() if key not in ("after", "before")}
+        args.update({key: value for key, value in cursor.items() if value})
         # On PUBLIC_URL, as every absolute address the site hands out (never the request's Host).
-        return external_url("api_v1.list_needs", **{**query.given, "page": page, "per_page": results.per_page})
+        return external_url("api_v1.list_needs", **{**args, "page": page, "per_page": results.per_page})
 
-    prev_page = min(results.page - 1, results.pages) if results.page > 1 and results.pages else None
+    if results.has_prev:
+        prev = link(results.page - 1, before=results.prev_before)
+    elif results.page > 1 and not results.items and results.total:  # past the end: back to the last page
+        prev = link(min(results.page - 1, results.last_page))
+    else:
+        prev = None
     return _json({
         "items": [schemas.need_json(need, results.distances.get(need.id)) for need in results.items],
         "page": results.page,
         "per_page": results.per_page,
         "total": results.total,
+        "total_exact": results.exact,
         "pages": results.pages,
-        "next": link(results.next_num),
-        "prev": link(prev_page),
+        "next": link(results.next_num, after=results.next_after),
+        "prev": prev,
     })
 
 

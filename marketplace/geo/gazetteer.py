@@ -195,6 +195,12 @@ class Gazetteer(Geocoder):
             (s for s in self.settlements if s.region_code == code), key=lambda s: (-s.population, s.name)
         )
 
+    def find_settlement(self, name: str) -> Settlement | None:
+        """The settlement this is a name of (official or historical, in any language and letter case), the
+        biggest when several places share it; None for any other text."""
+        named = self._index.get(tokens(name))
+        return max((settlement for settlement, _primary in named), key=lambda s: s.population) if named else None
+
     def get(self, geonameid: int) -> Settlement | None:
         """The settlement with this GeoNames id, if the gazetteer has it."""
         return next((s for s in self.settlements if s.geonameid == geonameid), None)

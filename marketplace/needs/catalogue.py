@@ -5,23 +5,29 @@ Everything here starts from `open_needs()`, so no filter can widen what the publ
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from marketplace import geo
 from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.needs.labels import KINDS
-from marketplace.needs.models import Category, Need, NeedItem, Urgency
+from marketplace.needs.listing import settlement_key
+from marketplace.needs.models import URGENCY_RANK, Category, Need, NeedItem, Urgency
 from marketplace.needs.services import is_public, open_needs
 
 RADIUS_CHOICES_KM = (5, 10, 25, 50, 100)
 MAX_RADIUS_KM = 1000.0
 MAX_PER_PAGE = 100
-# Deeper pages than this are nobody's reading; the cap keeps OFFSET and the distance ranking bounded.
-MAX_PAGE = 10_000
+# Matches are counted up to this many ("more than 1,000"), and numbered pages reach this deep: past it, pages
+# follow each other "after this one" in the catalogue's order, and a list nearest first ends there.
+COUNT_CAP = 1_000
+MAX_PAGE = 10_000  # what a page number may say (pages past COUNT_CAP come through `after`)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The map shows at most this many needs (grouped by their coarse point); the list pages through the rest.
 MAP_POINTS_LIMIT = 500
 SETTLEMENT_MAX_LENGTH = 120
@@ -57,33 +63,73 @@ class Origin:
 
 @dataclass
 class Results:
-    """One page of the catalogue; shaped like Flask-SQLAlchemy's pagination for the `pagination` macro."""
+    """One page of the catalogue: its needs, how many match (counted only up to COUNT_CAP), and where the
+    pages before and after it start."""
 
     items: list[Need]
-    total: int
+    total: int  # at most COUNT_CAP; more exist when not `exact`
     page: int
     per_page: int
     distances: dict[int, float] = field(default_factory=dict)
+    exact: bool = True
+    has_next: bool = False
+    has_prev: bool = False
+    # "after this one" / "before this one": where the next and previous pages start, for lists in the
+    # catalogue's own order (none for a list nearest first, whose pages are numbered up to COUNT_CAP).
+    next_after: str | None = None
+    prev_before: str | None = None
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int | None:
+        """How many pages, when the count is exact."""
+        if not self.exact:
+            return None
         return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
+    def last_page(self) -> int:
+        """The last page a number reaches (the count's, or COUNT_CAP's)."""
+        return max(1, math.ceil(min(self.total, COUNT_CAP) / self.per_page))
 
     @property
     def prev_num(self) -> int | None:
         return self.page - 1 if self.has_prev else None
 
     @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A need's place in the catalogue's order (most urgent, then newest), written into page links."""
+
+    urgency_rank: int
+    created_at: datetime
+    need_id: int
+
+    PATTERN = re.compile(r"([0-2])-(\d{1,17})-(\d{1,10})")
+
+    @classmethod
+    def of(cls, need: Need) -> Cursor:
+        return cls(need.urgency_rank, need.created_at, need.id)
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """ValueError for anything a page link of ours could not have written."""
+        match = cls.PATTERN.fullmatch(text or "")
+        if match is None:
+            raise ValueError(text)
+        micros = int(match[2])
+        try:
+            created = EPOCH + timedelta(microseconds=micros)
+        except OverflowError as error:
+            raise ValueError(text) from error
+        return cls(int(match[1]), created, int(match[3]))
+
+    def __str__(self) -> str:
+        created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=timezone.utc)
+        return f"{self.urgency_rank}-{(created - EPOCH) // timedelta(microseconds=1)}-{self.need_id}"
 
 
 @dataclass(frozen=True)
@@ -103,12 +149,13 @@ def public_need(need_id: int) -> Need | None:
 
 
 def filtered(filters: Filters, stmt: Select | None = None) -> Select:
-    """Open public needs matching the filters (unordered)."""
+    """Listed needs matching the filters (unordered). Every filter is a term on the need's own row, most of
+    them the first column of a partial index in the catalogue's order (models.Need's indexes)."""
     stmt = open_needs(stmt if stmt is not None else select(Need))
     if filters.category is not None:
         stmt = stmt.where(Need.category == filters.category)
     if filters.urgency is not None:
-        stmt = stmt.where(Need.urgency == filters.urgency)
+        stmt = stmt.where(Need.urgency_rank == URGENCY_RANK[filters.urgency])
     if filters.region is not None:
         stmt = stmt.where(Need.region_code == filters.region)
     if filters.kind == "money":
@@ -118,31 +165,25 @@ def filtered(filters: Filters, stmt: Select | None = None) -> Select:
     elif filters.kind == "volunteer":
         stmt = stmt.where(Need.volunteer_slots > 0)
     if filters.settlement:
-        stmt = stmt.where(_settlement_matches(filters.settlement))
+        stmt = stmt.where(Need.settlement_key == searched_settlement_key(filters.settlement))
     return stmt
 
 
-def _settlement_matches(text: str):
-    """Settlement names containing the text in any letter case, or naming the same place in another
-    language (Latin "Almaty" finds "Алматы", which is how settlements are stored)."""
+def searched_settlement_key(text: str) -> str | None:
+    """The key of the settlement a visitor typed: a name of a place in any language or letter case ("almaty",
+    "Алма-Ата"), a text naming one ("Алматы, Казахстан") or the start of a name ("Алм", as the suggestions
+    complete it: the biggest such place) finds that place; other text finds the needs whose settlement is
+    spelt so, in any letter case. One key, so the filter is one ordered range of its index."""
     text = text.strip()[:SETTLEMENT_MAX_LENGTH]
-    # SQLite folds only ASCII letters in lower()/LIKE, so Cyrillic case variants are spelled out.
-    variants = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
-    conditions = [Need.settlement.icontains(variant, autoescape=True) for variant in sorted(variants)]
-    names = _gazetteer_names(text)
-    if names:
-        conditions.append(Need.settlement.in_(sorted(names)))
-    return or_(*conditions)
-
-
-def _gazetteer_names(text: str) -> set[str]:
-    """Every name (Latin, Russian, Kazakh, historical) of the settlement the offline gazetteer finds."""
     gazetteer = geo.gazetteer()
-    location = gazetteer.geocode(text, exactly_one=True)
-    if location is None:
-        return set()
-    settlement = gazetteer.get(location.raw["geonameid"])
-    return set(settlement.primary_names) | set(settlement.aliases) if settlement else set()
+    if gazetteer.find_settlement(text) is None:
+        location = gazetteer.geocode(text, exactly_one=True)
+        if location is not None:
+            return f"g{location.raw['geonameid']}"
+        completed = gazetteer.search(text, limit=1)
+        if completed:
+            return f"g{completed[0].geonameid}"
+    return settlement_key(text)
 
 
 def _with_cards(stmt: Select) -> Select:
@@ -158,39 +199,93 @@ def _most_urgent_first(stmt: Select) -> Select:
     return stmt.order_by(Need.urgency_rank, Need.created_at.desc(), Need.id.desc())
 
 
-def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per_page: int = 20) -> Results:
+def _least_urgent_first(stmt: Select) -> Select:
+    return stmt.order_by(Need.urgency_rank.desc(), Need.created_at, Need.id)
+
+
+def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per_page: int = 20,
+           after: Cursor | None = None, before: Cursor | None = None) -> Results:
     """One page of matching needs: nearest first from an origin, else most urgent and then newest first.
 
-    With an origin, needs without a public point cannot be ranked and are left out; needs at the same
-    distance (the same settlement) stay most urgent first, so pages never overlap.
+    In the catalogue's order a page starts after (or ends before) a cursor from a page link, or at its number
+    within the first COUNT_CAP; `page` is then only what the page calls itself. Nearest first, pages are
+    numbered up to COUNT_CAP; needs without a public point cannot be ranked and are left out, and needs at the
+    same distance (the same settlement) stay most urgent first, so pages never overlap.
     """
     page, per_page = clamp_page(page), min(max(1, per_page), MAX_PER_PAGE)
-    offset = (page - 1) * per_page
-    if origin is None:
-        stmt = filtered(filters)
-        total = _count(stmt)
-        if offset >= total:
-            return Results(items=[], total=total, page=page, per_page=per_page)
-        items = list(db.session.scalars(_with_cards(_most_urgent_first(stmt)).limit(per_page).offset(offset)))
-        return Results(items=items, total=total, page=page, per_page=per_page)
-
-    # Rank ids only, then load the page's needs: a wide radius may hold thousands of needs.
-    ids = _most_urgent_first(filtered(filters, select(Need.id)))
-    if origin.radius_km is not None:
-        # Count from coordinates alone, then rank only as far as this page: thousands of needs may lie
-        # within a city's radius, and ranking them all would cost hundreds of milliseconds.
-        total = geo.count_within(db.session, filtered(filters, select(Need.id)), Need.public_latitude,
-                                 Need.public_longitude, origin.latitude, origin.longitude, origin.radius_km)
-        ranked = _nearby(ids, origin, limit=min(offset + per_page, total)) if offset < total else []
+    if origin is not None:
+        return _nearest_first(filters, origin, page, per_page)
+    stmt = filtered(filters)
+    total, exact = capped_count(stmt)
+    if before is not None:
+        rows = _keyset(stmt, before, forward=False, limit=per_page + 1)
+        has_prev, rows = len(rows) > per_page, rows[:per_page][::-1]
+        has_next = True
+    elif after is not None:
+        rows = _keyset(stmt, after, forward=True, limit=per_page + 1)
+        has_next, rows, has_prev = len(rows) > per_page, rows[:per_page], True
     else:
-        total = _count(filtered(filters).where(Need.public_latitude.is_not(None), Need.public_longitude.is_not(None)))
-        ranked = _nearby(ids, origin, limit=min(offset + per_page, total)) if offset < total else []
-    window = dict(ranked[offset:offset + per_page])  # id → km, nearest first
-    # Loaded through the same scope again: a need hidden a moment ago is not shown.
-    page_needs = _with_cards(filtered(filters).where(Need.id.in_(window)))
-    loaded = {need.id: need for need in db.session.scalars(page_needs)}
-    return Results(items=[loaded[need_id] for need_id in window if need_id in loaded], total=total, page=page,
-                   per_page=per_page, distances=window)
+        offset = (page - 1) * per_page
+        if offset >= min(total, COUNT_CAP):
+            return Results(items=[], total=total, page=page, per_page=per_page, exact=exact)  # past the end
+        ids = list(db.session.scalars(_most_urgent_first(filtered(filters, select(Need.id)))
+                                      .limit(per_page + 1).offset(offset)))
+        has_next, has_prev = len(ids) > per_page, page > 1
+        rows = _load(ids[:per_page])
+    return Results(items=rows, total=total, page=page, per_page=per_page, exact=exact, has_next=has_next,
+                   has_prev=has_prev, next_after=str(Cursor.of(rows[-1])) if has_next and rows else None,
+                   prev_before=str(Cursor.of(rows[0])) if has_prev and rows and (after or before) else None)
+
+
+def _keyset(stmt: Select, cursor: Cursor, *, forward: bool, limit: int) -> list[Need]:
+    """Up to `limit` needs after (or, backwards, before) the cursor in the catalogue's order: first the rest of
+    the cursor's urgency, then the urgencies after it, each an ordered range of one partial index."""
+    ids_stmt = stmt.with_only_columns(Need.id)
+    same = ids_stmt.where(Need.urgency_rank == cursor.urgency_rank)
+    if forward:
+        same = same.where(tuple_(Need.created_at, Need.id) < tuple_(cursor.created_at, cursor.need_id))
+        rest = ids_stmt.where(Need.urgency_rank > cursor.urgency_rank)
+        order = _most_urgent_first
+    else:
+        same = same.where(tuple_(Need.created_at, Need.id) > tuple_(cursor.created_at, cursor.need_id))
+        rest = ids_stmt.where(Need.urgency_rank < cursor.urgency_rank)
+        order = _least_urgent_first
+    ids = list(db.session.scalars(order(same).limit(limit)))
+    if len(ids) < limit:
+        ids += db.session.scalars(order(rest).limit(limit - len(ids)))
+    return _load(ids)
+
+
+def _load(ids: list[int]) -> list[Need]:
+    """The needs of `ids` with what their cards show, in that order (through the listing's scope again: a need
+    unlisted a moment ago is left out)."""
+    if not ids:
+        return []
+    loaded = {need.id: need for need in db.session.scalars(_with_cards(open_needs(select(Need))).where(Need.id.in_(ids)))}
+    return [loaded[need_id] for need_id in ids if need_id in loaded]
+
+
+def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -> Results:
+    """Ranked from the point outwards (geo.nearby's growing circles) only as far as the first COUNT_CAP + 1,
+    which is also the count: never every need of a city's box, with or without a radius."""
+    offset = (page - 1) * per_page
+    ids = _most_urgent_first(filtered(filters, select(Need.id)))
+    ranked = geo.nearby(db.session, ids, Need.public_latitude, Need.public_longitude, origin.latitude,
+                        origin.longitude, radius_km=origin.radius_km, limit=COUNT_CAP + 1)
+    total, exact = min(len(ranked), COUNT_CAP), len(ranked) <= COUNT_CAP
+    window = dict(ranked[offset:min(offset + per_page, COUNT_CAP)])  # id → km, nearest first
+    items = _load(list(window))
+    return Results(items=items, total=total, page=page, per_page=per_page,
+                   distances={need.id: window[need.id] for need in items}, exact=exact,
+                   has_prev=page > 1 and offset < total, has_next=offset + per_page < total)
+
+
+def capped_count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows match, counted no further than `cap` (COUNT_CAP): (count, whether that is all of them)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Need.id).order_by(None).limit(cap + 1).subquery())) or 0
+    return min(found, cap), found <= cap
 
 
 def map_points(filters: Filters, origin: Origin | None = None, *, limit: int = MAP_POINTS_LIMIT) -> list[MapPoint]:
@@ -215,7 +310,3 @@ def map_points(filters: Filters, origin: Origin | None = None, *, limit: int = M
 def _nearby(stmt: Select, origin: Origin, *, limit: int | None) -> list:
     return geo.nearby(db.session, stmt, Need.public_latitude, Need.public_longitude, origin.latitude,
                       origin.longitude, radius_km=origin.radius_km, limit=limit)
-
-
-def _count(stmt: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.dbtypes import UTCDateTime, enum_column, utcnow
@@ -56,6 +56,9 @@ class Urgency(str, enum.Enum):
     NORMAL = "normal"
 
 
+# Partial indexes over the listed needs only (SQLite keeps booleans as 0/1 and matches the term as written).
+LISTED_ONLY = {"postgresql_where": text("listed"), "sqlite_where": text("listed = 1")}
+
 # Sort keys: the most urgent first.
 URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
 
@@ -91,6 +94,10 @@ class Need(db.Model):
     region_code: Mapped[str | None] = mapped_column(String(32))
     public_latitude: Mapped[float | None] = mapped_column(Float)
     public_longitude: Mapped[float | None] = mapped_column(Float)
+    # Kept by needs/listing.py, never set by hand: whether the public catalogue lists the need (open, not
+    # hidden, of a verified household whose account is active and shown), and its settlement as one key.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    settlement_key: Mapped[str | None] = mapped_column(String(40))
     status_reason: Mapped[str | None] = mapped_column(String(1000))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     # Proof of delivery for the patrons who gave: a photo staff took (re-encoded, EXIF stripped) showing
@@ -133,6 +140,12 @@ class Need(db.Model):
         Index("ix_needs_status_public_lat_lon", "status", "public_latitude", "public_longitude"),
         Index("ix_needs_office_status", "office_id", "status"),
         Index("ix_needs_status_urgency_created", "status", "urgency_rank", "created_at"),
+        # The catalogue's: partial on listed needs, each in the order it shows them (most urgent, then newest),
+        # after the column a filter fixes; and the public points a place search reads through its box.
+        *(Index(f"ix_needs_listed_{name}", *first, "urgency_rank", text("created_at DESC"), text("id DESC"),
+                **LISTED_ONLY) for name, first in (("urgency", ()), ("category", ("category",)),
+                                                   ("region", ("region_code",)), ("settlement", ("settlement_key",)))),
+        Index("ix_needs_listed_point", "public_latitude", "public_longitude", "id", **LISTED_ONLY),
     )
 
     @property

@@ -157,8 +157,10 @@ def public_needs(stmt: Select | None = None) -> Select:
 
 
 def open_needs(stmt: Select | None = None) -> Select:
-    """Public needs still waiting for help (the catalogue's default)."""
-    return public_needs(stmt).where(Need.status.in_(OPEN_STATES))
+    """Public needs still waiting for help (the catalogue's default): the needs listed, read from the need's own
+    row (`Need.listed`, which needs/listing.py keeps equal to `public_needs()` narrowed to the open states)."""
+    stmt = stmt if stmt is not None else select(Need)
+    return stmt.where(Need.listed == True)  # noqa: E712  (as written, the term the partial indexes name)
 
 
 def attach_outcome_photo(need: Need, upload, *, actor) -> None:

@@ -89,6 +89,18 @@ def _page_number() -> int:
     return catalogue.clamp_page(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
+def _cursor() -> dict[str, catalogue.Cursor]:
+    """Where a page link says the page starts ("after") or ends ("before"); a link we could not have written
+    is ignored, and the list starts at its page number."""
+    for name in ("after", "before"):
+        if request.args.get(name):
+            try:
+                return {name: catalogue.Cursor.parse(request.args[name])}
+            except ValueError:
+                return {}
+    return {}
+
+
 @bp.route("/", endpoint="catalogue")
 def catalogue_page():
     form = CatalogueForm(request.args)
@@ -98,7 +110,8 @@ def catalogue_page():
     origin = _origin(form)
     radius = float(form.radius.data) if form.radius.data and origin is not None else None
     where = catalogue.Origin(origin[0], origin[1], radius) if origin is not None else None
-    results = catalogue.search(filters, where, page=_page_number(), per_page=current_app.config["NEEDS_PER_PAGE"])
+    results = catalogue.search(filters, where, page=_page_number(), per_page=current_app.config["NEEDS_PER_PAGE"],
+                               **_cursor())
     view = request.args.get("view") if request.args.get("view") in VIEWS else None
     points = [] if view == "list" else [_map_point(point) for point in catalogue.map_points(filters, where)]
     return render_template(
@@ -132,7 +145,7 @@ def _filter_words(form: CatalogueForm, filters: catalogue.Filters, origin: tuple
 
 def _view_url(view: str | None) -> str:
     """This search again, shown as a list or a map (the toggle works without JavaScript)."""
-    args = {key: value for key, value in request.args.items() if key not in ("view", "page")}
+    args = {key: value for key, value in request.args.items() if key not in ("view", "page", "after", "before")}
     if view:
         args["view"] = view
     return url_for("needs.catalogue", **args)

@@ -354,7 +354,8 @@ def test_documented_parameters_are_exactly_those_the_view_accepts(client, db_ses
     for name, schema in documented.items():
         assert schema["type"] in ("string", "integer", "number") and schema["description"]
         # A value the document allows is accepted (lat and radius_km need their companions) ...
-        valid = schema["enum"][0] if "enum" in schema else schema.get("default", schema.get("minimum", 1))
+        valid = (schema["enum"][0] if "enum" in schema else schema["examples"][0] if "examples" in schema
+                 else schema.get("default", schema.get("minimum", 1)))
         companions = {"lat": 43.2, "lon": 76.9} if name in ("lat", "lon", "radius_km") else {}
         query = {**companions, name: valid}
         assert client.get("/api/v1/needs", query_string=query).status_code == 200, query
@@ -391,6 +392,8 @@ def _just_outside(schema: dict) -> list:
         values.append("not-" + schema["enum"][0])
     if "maxLength" in schema:
         values.append("x" * (schema["maxLength"] + 1))
+    if "pattern" in schema:
+        values += ["", "x" + schema["examples"][0], schema["examples"][0] + "0" * 40]
     if schema["type"] in ("integer", "number"):
         values.append("abc")
     return values

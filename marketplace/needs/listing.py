@@ -1,0 +1,111 @@
+"""Whether a need is listed in the public catalogue, kept on the need itself so that listings read one table.
+
+A need is listed when it is open (verified or under way), not hidden, and its family's household is verified
+and its account active and not hidden: the same rule `services.public_needs()` spells out with two joins. The
+catalogue and the API read `Need.listed` through partial indexes instead, so a page costs what its twenty rows
+cost however many needs there are. The flag follows every change of what it depends on: after each flush, the
+needs whose status or hiding changed, and every need of a household or an account whose state changed, are
+set again from the database's own rows in one UPDATE, inside the same transaction — a rolled-back change rolls
+its flag back too, and no code path has to remember to call anything.
+
+`settlement_key` is the need's settlement as one value to match and index: the gazetteer's id of the place its
+name names in any language ("Алматы", "Almaty" and "Алма-Ата" are one place), else the name in lower case.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, event, exists, inspect, or_, select, update
+from sqlalchemy.orm import Session
+
+from marketplace import geo
+from marketplace.accounts.models import AccountStatus, User
+from marketplace.families.models import Household, HouseholdStatus
+from marketplace.needs.models import OPEN_STATES, Need
+
+# The attributes the flag depends on, by the class that holds them.
+_NEED_INPUTS = ("status", "hidden_at", "household_id")
+_HOUSEHOLD_INPUTS = ("status", "user_id")
+_USER_INPUTS = ("status", "hidden_at")
+
+
+def listed_now():
+    """The rule, as SQL over a need's row and its family's: what `Need.listed` must equal."""
+    family_visible = exists(
+        select(Household.id).join(User, Household.user_id == User.id).where(
+            Household.id == Need.household_id, Household.status == HouseholdStatus.VERIFIED,
+            User.hidden_at.is_(None), User.status == AccountStatus.ACTIVE))
+    return and_(Need.status.in_(OPEN_STATES), Need.hidden_at.is_(None), family_visible)
+
+
+def settlement_key(name: str | None) -> str | None:
+    """The key a settlement's name is matched by: the gazetteer's id of the place (any of its names, in any
+    letter case, gives the same id), else the name folded to lower case."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = geo.gazetteer().find_settlement(name)
+    return f"g{found.geonameid}" if found is not None else name.casefold()[:40]
+
+
+def refresh(session: Session, *, need_ids: Iterable[int] = (), household_ids: Iterable[int] = (),
+            user_ids: Iterable[int] = ()) -> None:
+    """Set `listed` again, from the rows as they are now in this transaction, for the given needs and every
+    need of the given households and accounts."""
+    need_ids, household_ids, user_ids = set(need_ids), set(household_ids), set(user_ids)
+    which = []
+    if need_ids:
+        which.append(Need.id.in_(sorted(need_ids)))
+    if household_ids:
+        which.append(Need.household_id.in_(sorted(household_ids)))
+    if user_ids:
+        which.append(Need.household_id.in_(select(Household.id).where(Household.user_id.in_(sorted(user_ids)))))
+    if not which:
+        return
+    session.connection().execute(
+        update(Need).where(or_(*which)).values(listed=listed_now()).execution_options(synchronize_session=False))
+
+
+def _changed(obj, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_settlement_keys(session: Session, _context, _instances) -> None:
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Need) and (obj in session.new or _changed(obj, ("settlement",))):
+            obj.settlement_key = settlement_key(obj.settlement)
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_what_the_flag_depends_on(session: Session, _context) -> None:
+    # The new, dirty and deleted sets still hold what this flush wrote, with each attribute's history.
+    needs, households, users = set(), set(), set()
+    for obj in session.new:
+        if isinstance(obj, Need):
+            needs.add(obj)
+    for obj in session.dirty:
+        if isinstance(obj, Need) and _changed(obj, _NEED_INPUTS):
+            needs.add(obj)
+        elif isinstance(obj, Household) and _changed(obj, _HOUSEHOLD_INPUTS):
+            households.add(obj.id)
+        elif isinstance(obj, User) and _changed(obj, _USER_INPUTS):
+            users.add(obj.id)
+    if not (needs or households or users):
+        return
+    refresh(session, need_ids={need.id for need in needs}, household_ids=households, user_ids=users)
+    session.info.setdefault("needs_listed_stale", set()).update(needs)
+    if households or users:
+        session.info["needs_listed_all_stale"] = True
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _forget_the_old_flags(session: Session, _context) -> None:
+    """The UPDATE ran under the ORM: what a loaded need says of `listed` is read again when next asked."""
+    stale = session.info.pop("needs_listed_stale", set())
+    if session.info.pop("needs_listed_all_stale", False):
+        stale |= {obj for obj in session.identity_map.values() if isinstance(obj, Need)}
+    for need in stale:
+        if need in session and not inspect(need).deleted:
+            session.expire(need, ["listed"])
