@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
@@ -113,11 +113,50 @@ def catalogue_page():
     results = catalogue.search(filters, where, page=_page_number(), per_page=current_app.config["NEEDS_PER_PAGE"],
                                **_cursor())
     view = request.args.get("view") if request.args.get("view") in VIEWS else None
-    points = [] if view == "list" else [_map_point(point) for point in catalogue.map_points(filters, where)]
     return render_template(
-        "needs/catalogue.html", form=form, results=results, origin=origin, view=view,
-        points=points, view_url=_view_url, filter_words=_filter_words(form, filters, origin, radius),
+        "needs/catalogue.html", form=form, results=results, origin=origin, view=view, radius=radius,
+        points_url=_points_url(), view_url=_view_url, filter_words=_filter_words(form, filters, origin, radius),
     )
+
+
+MAP_MAX_ZOOM = 18
+MAP_CACHE_SECONDS = 60
+
+
+def _points_url() -> str:
+    """Where the map asks for the points of this search (it adds the box it shows and its zoom)."""
+    args = {key: value for key, value in request.args.items() if key in SEARCH_ARGS}
+    return url_for("needs.map_points", **args)
+
+
+SEARCH_ARGS = ("near", "lat", "lon", "radius", "category", "kind", "urgency", "region", "settlement")
+
+
+@bp.route("/map.json", endpoint="map_points")
+def map_points_json():
+    """The points of a search inside the box the map shows, loaded by the map only when it is shown; the same
+    for everyone, so caches may keep them for a minute."""
+    form = CatalogueForm(request.args)
+    form.validate()
+    form.drop_invalid()
+    try:
+        box = catalogue.Box.parse(request.args.get("bbox", ""))
+        zoom = int(request.args.get("zoom", ""))
+        if not 0 <= zoom <= MAP_MAX_ZOOM:
+            raise ValueError(zoom)
+    except ValueError:
+        response = jsonify({"error": _("The map's box or zoom could not be read. Reload the page.")})
+        response.status_code = 400
+        return response
+    origin = _origin(form)
+    radius = float(form.radius.data) if form.radius.data and origin is not None else None
+    where = catalogue.Origin(origin[0], origin[1], radius) if origin is not None else None
+    points = catalogue.map_points(_filters(form), box, zoom, where)
+    titles = catalogue.titles_of(points)
+    response = jsonify([_map_point(point, titles) for point in points])
+    response.cache_control.public = True
+    response.cache_control.max_age = MAP_CACHE_SECONDS
+    return response
 
 
 def _filter_words(form: CatalogueForm, filters: catalogue.Filters, origin: tuple | None,
@@ -151,16 +190,17 @@ def _view_url(view: str | None) -> str:
     return url_for("needs.catalogue", **args)
 
 
-def _map_point(point: catalogue.MapPoint) -> dict:
-    """A marker for offices-map.js: one need links to its page, several to the list of that place."""
-    if len(point.needs) == 1:
-        need_id, title = point.needs[0]
-        return {"lat": point.latitude, "lon": point.longitude, "title": title, "subtitle": point.settlement or "",
-                "url": url_for("needs.detail", need_id=need_id)}
-    title = _("%(num)d requests for help", num=len(point.needs))
+def _map_point(point: catalogue.MapPoint, titles: dict[int, str]) -> dict:
+    """A marker for offices-map.js: one need links to its page, several at one place to the list of that
+    place, a cell of several places is zoomed into."""
+    base = {"lat": point.latitude, "lon": point.longitude, "subtitle": point.settlement or ""}
+    if point.count == 1 and point.first_id in titles:
+        return {**base, "title": titles[point.first_id], "url": url_for("needs.detail", need_id=point.first_id)}
+    title = _("%(num)d requests for help", num=point.count)
+    if point.cell:
+        return {**base, "title": title, "label": format_decimal(point.count), "zoom": True}
     url = url_for("needs.catalogue", settlement=point.settlement, view="list") if point.settlement else ""
-    return {"lat": point.latitude, "lon": point.longitude, "title": title, "subtitle": point.settlement or "",
-            "url": url}
+    return {**base, "title": title, "label": format_decimal(point.count), "url": url}
 
 
 # --- a need's page and its flags -----------------------------------------------------------------

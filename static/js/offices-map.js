@@ -7,6 +7,9 @@
  * A point may also carry "kind" ("place", the default; "slot"; "volunteer": a different shape each),
  * "label" (a short text on the marker, e.g. the pair's number in a dispatch plan) and "items" (lines
  * listed in its popup). data-map-lines-src="#lines-json" draws [{"from":[lat,lon],"to":[lat,lon]}] as lines.
+ * Instead of points in the page, data-map-points-url="/needs/map.json?..." has the map ask the server for the
+ * points of the box it shows (bbox=west,south,east,north&zoom=z) after each move; a point with "zoom": true is
+ * a cell of several places, which a tap zooms into. data-center-radius-km frames the search's circle.
  * Optional attributes: data-center-lat, data-center-lon, data-center-label ("you are here" marker),
  * data-fallback="#id" (otherwise the sibling .map-fallback is used), and the controls' words in the
  * page's language: data-label-zoom-in, data-label-zoom-out, data-label-close, data-label-leaflet.
@@ -59,8 +62,12 @@
   const KINDS = ['place', 'slot', 'volunteer'];
 
   function readPoints(el) {
+    return parsePoints(readJson(el, 'data-map-points-src'));
+  }
+
+  function parsePoints(data) {
     const points = [];
-    for (const p of readJson(el, 'data-map-points-src')) {
+    for (const p of Array.isArray(data) ? data : []) {
       if (!p || typeof p !== 'object') continue;
       const lat = toCoord(p.lat, 90);
       const lon = toCoord(p.lon, 180);
@@ -74,6 +81,7 @@
         kind: KINDS.indexOf(p.kind) >= 0 ? p.kind : 'place',
         label: p.label == null ? '' : String(p.label).slice(0, 12),
         items: Array.isArray(p.items) ? p.items.map(String) : [],
+        zoom: p.zoom === true,
       });
     }
     return points;
@@ -258,6 +266,63 @@
     layer.addTo(map);
   }
 
+  function addMarker(layer, point) {
+    const latlng = [point.lat, point.lon];
+    const marker = L.marker(latlng, { icon: markerIcon(point), title: point.title, riseOnHover: true });
+    if (point.zoom) {
+      // A cell of several places: zoom in on it rather than list them.
+      marker.on('click', function () { layer._map.setView(latlng, Math.min(layer._map.getZoom() + 2, 18)); });
+    } else {
+      marker.bindPopup(popupFor(point));
+    }
+    marker.addTo(layer);
+    const icon = marker.getElement();
+    if (icon && point.title) icon.setAttribute('aria-label', point.label ? point.label + '. ' + point.title : point.title);
+    return marker;
+  }
+
+  /* A map whose points come from the server (data-map-points-url), for the box it shows: asked again after each
+   * move, the last answer wins; the points of a whole country arrive merged into cells. */
+  function loadPoints(map, el) {
+    const source = el.getAttribute('data-map-points-url');
+    const status = el.parentNode && el.parentNode.querySelector('[data-map-status]');
+    const layer = L.layerGroup().addTo(map);
+    layer._map = map;
+    let asked = 0;
+    let timer = null;
+
+    function say(text) { if (status) status.textContent = text || ''; }
+
+    function ask() {
+      const mine = ++asked;
+      const url = new URL(source, window.location.href);
+      url.searchParams.set('bbox', map.getBounds().pad(0.1).toBBoxString().split(',').map(function (v, i) {
+        const limit = i % 2 === 0 ? 180 : 90;
+        return Math.max(-limit, Math.min(limit, Number(v))).toFixed(3);
+      }).join(','));
+      url.searchParams.set('zoom', String(map.getZoom()));
+      say(el.getAttribute('data-label-loading'));
+      fetch(url.href, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (data) {
+          if (mine !== asked) return; // a later move asked again
+          layer.clearLayers();
+          parsePoints(data).forEach(function (point) { addMarker(layer, point); });
+          say('');
+        })
+        .catch(function () { if (mine === asked) say(el.getAttribute('data-label-failed')); });
+    }
+
+    map.on('moveend', function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 250);
+    });
+    ask();
+  }
+
   function initMap(el) {
     if (el.getAttribute('data-map-ready')) return;
     el.setAttribute('data-map-ready', '1');
@@ -281,13 +346,8 @@
       L.polyline(line, { color: '#12344d', weight: 3, opacity: 0.8, dashArray: '6 6', interactive: false }).addTo(map);
     }
     for (const point of readPoints(el)) {
-      const latlng = [point.lat, point.lon];
-      const marker = L.marker(latlng, { icon: markerIcon(point), title: point.title, riseOnHover: true });
-      marker.bindPopup(popupFor(point));
-      marker.addTo(map);
-      const icon = marker.getElement();
-      if (icon && point.title) icon.setAttribute('aria-label', point.label ? point.label + '. ' + point.title : point.title);
-      bounds.push(latlng);
+      addMarker(map, point);
+      bounds.push([point.lat, point.lon]);
     }
 
     const cLat = toCoord(el.getAttribute('data-center-lat'), 90);
@@ -310,7 +370,12 @@
       bounds.push([cLat, cLon]);
     }
 
-    if (bounds.length > 1) {
+    const radiusKm = Number(el.getAttribute('data-center-radius-km'));
+    if (hasCenter && radiusKm > 0) {
+      map.fitBounds(L.latLng(cLat, cLon).toBounds(radiusKm * 2000), { animate: false });
+    } else if (hasCenter && el.getAttribute('data-map-points-url')) {
+      map.setView([cLat, cLon], 11, { animate: false });
+    } else if (bounds.length > 1) {
       // extra room at the top for the height of the marker pins
       map.fitBounds(bounds, { paddingTopLeft: [36, 60], paddingBottomRight: [36, 28], maxZoom: 15, animate: false });
     } else if (bounds.length === 1) {
@@ -318,6 +383,8 @@
     } else {
       map.setView(KAZAKHSTAN.center, KAZAKHSTAN.zoom, { animate: false });
     }
+
+    if (el.getAttribute('data-map-points-url') && window.fetch) loadPoints(map, el);
 
     // A map inside a toggled or resized container needs to re-measure itself.
     if (window.ResizeObserver) {
@@ -327,7 +394,7 @@
   }
 
   function init() {
-    const maps = document.querySelectorAll('.map[data-map-points-src], .map[data-tile-url]');
+    const maps = document.querySelectorAll('.map[data-map-points-src], .map[data-map-points-url], .map[data-tile-url]');
     if (!maps.length) return;
     if (typeof window.L === 'undefined' || !window.L.map) {
       maps.forEach(function (el) { showFallback(el, true); });

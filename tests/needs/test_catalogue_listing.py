@@ -255,3 +255,65 @@ def test_a_rolled_back_change_rolls_its_flag_back(db_session, spread):
     db_session.rollback()
     assert db.session.get(Need, need.id).listed is True
     assert db.session.get(type(need.household.user), user_id).status is AccountStatus.ACTIVE
+
+
+# --- the map's points, asked for the box it shows ------------------------------------------------------
+
+
+def points(client, box="46.0,40.0,88.0,56.0", zoom=6, **args):
+    response = client.get("/needs/map.json", query_string={"bbox": box, "zoom": zoom, **args})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def test_the_map_gets_one_point_per_place_with_its_count_and_may_be_cached(client, spread):
+    response = points(client)
+    counts = {(p["lat"], p["lon"]): int(p["label"]) for p in response.get_json()}
+    expected: dict = {}
+    for need in by_the_rule():
+        key = geo.coarse_point(need.public_latitude, need.public_longitude)
+        expected[key] = expected.get(key, 0) + 1
+    assert counts == expected
+    assert response.headers["Cache-Control"] in ("public, max-age=60", "max-age=60, public")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_map_follows_the_filters_the_box_and_the_radius(client, spread):
+    food = {(p["lat"], p["lon"]): int(p.get("label", 1)) for p in points(client, category="food").get_json()}
+    assert sum(food.values()) == len(brute_force({"category": "food"}))
+    # A box around Almaty and Talgar only.
+    near = {(p["lat"], p["lon"]) for p in points(client, box="76.5,43.0,77.5,43.5", zoom=10).get_json()}
+    assert near == {PLACES["Алматы"][0], PLACES["Талгар"][0]}
+    within = {(p["lat"], p["lon"]) for p in points(client, near="Алматы", radius="5").get_json()}
+    assert within == {PLACES["Алматы"][0]}
+
+
+def test_many_places_are_merged_into_cells_that_zoom_in(client, spread, monkeypatch):
+    monkeypatch.setattr(catalogue, "MAP_POINTS_LIMIT", 2)
+    cells = points(client, zoom=4).get_json()
+    assert sum(int(p["label"]) for p in cells) == len(by_the_rule())
+    assert any(p.get("zoom") for p in cells) and len(cells) < len(PLACES)
+    for cell in cells:
+        assert cell["lat"] == round(cell["lat"], 2) and cell["lon"] == round(cell["lon"], 2)
+
+
+@pytest.mark.parametrize("args", [{"bbox": "1,2,3"}, {"bbox": "a,b,c,d", "zoom": 5}, {"bbox": "10,50,5,40", "zoom": 5},
+                                  {"bbox": "46,40,88,56", "zoom": 40}, {"bbox": "46,40,88,56"}, {}])
+def test_a_box_or_zoom_the_map_could_not_have_sent_is_a_clear_400(client, spread, args):
+    response = client.get("/needs/map.json", query_string=args, headers={"Accept-Language": "kk"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "Картаның аумағы немесе масштабы оқылмады. Бетті жаңартыңыз."
+
+
+def test_the_catalogue_page_itself_reads_no_map_points(app, client, spread):
+    statements: list[str] = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/needs/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert statements and not [s for s in statements if "group by" in s]

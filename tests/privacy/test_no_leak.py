@@ -21,6 +21,7 @@ import pytest
 from marketplace.core.roles import Role
 from marketplace.core.extensions import db
 from marketplace.needs.models import Category, NeedStatus, Urgency
+from tests.needs.test_catalogue import map_points
 from tests.conftest import login
 from tests.factories import (
     ConsentRecordFactory, HouseholdFactory, NeedFactory, NeedItemFactory, NeedMessageFactory, OfficeFactory,
@@ -245,8 +246,7 @@ def test_every_public_point_is_rounded_to_about_a_kilometre(world, visitors):
     client = visitors["anonymous"]
     points = []
     for path in ("/needs/", "/needs/?near=Almaty", "/needs/?view=map&lat=43.2&lon=76.9"):
-        page = client.get(path).get_data(as_text=True)
-        points += json.loads(re.search(r'id="need-points">(.*?)</script>', page, re.S).group(1))
+        points += map_points(client.get(path), client)
     for need in world.public:
         page = client.get(f"/needs/{need.id}").get_data(as_text=True)
         points += json.loads(re.search(r'id="need-point">(.*?)</script>', page, re.S).group(1))
