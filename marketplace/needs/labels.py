@@ -5,6 +5,9 @@ Templates get this module as `need_labels` (registered by the needs blueprint), 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.needs.models import Category, NeedStatus, Urgency
@@ -70,21 +73,38 @@ STATUS_BADGES = {
 }
 
 
+@lru_cache(maxsize=8)
+def words_in(language: str) -> dict[str, dict]:
+    """Every label above translated into one language, once per process: a catalogue page shows them on
+    each of its cards and in each of its selects, and looking each one up again was most of its cost."""
+    with force_locale(language):
+        return {
+            "category": {key: str(label) for key, label in CATEGORY_LABELS.items()},
+            "urgency": {key: str(label) for key, label in URGENCY_LABELS.items()},
+            "status": {key: str(label) for key, label in STATUS_LABELS.items()},
+            "kind": {key: str(label) for key, label in KIND_LABELS.items()},
+        }
+
+
+def _words(kind: str) -> dict:
+    return words_in(str(get_locale() or "ru"))[kind]
+
+
 def category_label(category: Category | str) -> str:
     """The category's name in the current language."""
-    return str(CATEGORY_LABELS[Category(category)])
+    return _words("category")[Category(category)]
 
 
 def urgency_label(urgency: Urgency | str) -> str:
-    return str(URGENCY_LABELS[Urgency(urgency)])
+    return _words("urgency")[Urgency(urgency)]
 
 
 def status_label(status: NeedStatus | str) -> str:
-    return str(STATUS_LABELS[NeedStatus(status)])
+    return _words("status")[NeedStatus(status)]
 
 
 def kind_label(kind: str) -> str:
-    return str(KIND_LABELS[kind])
+    return _words("kind")[kind]
 
 
 def urgency_badge(urgency: Urgency | str) -> str:
