@@ -8,6 +8,7 @@ from flask import Flask
 
 from marketplace.core.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
 from marketplace.core.requests_guard import register_request_guard
+from marketplace.core.static_files import register_static_files
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -28,6 +29,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_database(app)
     register_extensions(app)
     register_security(app)
+    register_static_files(app)
     register_i18n_step(app)
     register_policies(app)
     register_listeners(app)
