@@ -125,7 +125,7 @@ class Config:
     PLEDGES_PER_PAGE = _int("PLEDGES_PER_PAGE", 50)
 
     # Compression (Flask-Compress, core/compression.py): brotli or gzip, as the browser prefers, for text of at least
-    # COMPRESS_MIN_SIZE bytes. Streamed answers and CSV downloads (text/csv is not listed) are sent as they are.
+    # COMPRESS_MIN_SIZE bytes. Streamed answers and CSV downloads (not a type listed here) are sent as they are.
     COMPRESS_REGISTER = _bool("COMPRESS_RESPONSES", True)
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIMETYPES = [
