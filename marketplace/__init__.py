@@ -6,8 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from marketplace.core.compression import register_compression
 from marketplace.core.config import INSECURE_SECRET_KEYS, ROOT, config_for, is_production
 from marketplace.core.requests_guard import register_request_guard
+from marketplace.core.static_files import register_static_files
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -22,12 +24,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.json.ensure_ascii = False  # Cyrillic and Kazakh letters stay readable in JSON
     check_production_settings(app)
+    register_compression(app)  # first: its after-request hook then runs last, on the final body
     register_proxies(app)
     register_request_guard(app)
     configure_logging(app)
     register_database(app)
     register_extensions(app)
     register_security(app)
+    register_static_files(app)
     register_i18n_step(app)
     register_policies(app)
     register_listeners(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
 
 from marketplace.core.money import format_money
@@ -25,7 +25,15 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
+    g.locale_from_accept_language = True
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _vary_on_accept_language(response: Response) -> Response:
+    """A page in the language the browser asked for says so, so that a cache in front keeps one per language."""
+    if g.get("locale_from_accept_language"):
+        response.vary.add("Accept-Language")
+    return response
 
 
 def waited_for(since: datetime | None) -> str:
@@ -93,6 +101,7 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(format_day, "date")
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(lambda n: format_decimal(n), "number")
+    app.after_request(_vary_on_accept_language)
 
     @app.context_processor
     def language_context() -> dict:

@@ -21,17 +21,21 @@ def home():
     return render_template("main/home.html", office_count=open_office_count())
 
 
-@bp.route("/language", methods=["POST"])
+@bp.route("/language", methods=["GET", "POST"])
 def set_language():
+    """The header's language switch. A visitor's is a GET form: a page with a POST form needs a CSRF token, and so a
+    session cookie, which would make every public page uncacheable. It only sets the visitor's own session. A
+    logged-in user's is a POST form with its token, as it also saves the account's language."""
     authorize("language.set")
-    code = request.form.get("language", "")
+    sent = request.form if request.method == "POST" else request.args
+    code = sent.get("language", "")
     if code not in current_app.config["LANGUAGES"]:
         abort(400)
     session["locale"] = code
-    if current_user.is_authenticated:
+    if request.method == "POST" and current_user.is_authenticated:
         accounts.set_language(current_user, code)
         db.session.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
+    return redirect(safe_next(sent.get("next")) or url_for("main.home"))
 
 
 @bp.route("/dashboard")

@@ -12,6 +12,7 @@ import math
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from marketplace import geo
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
@@ -209,10 +210,12 @@ def _map_point(point: catalogue.MapPoint, titles: dict[int, str]) -> dict:
 @bp.route("/<int:need_id>")
 def detail(need_id: int):
     need = public_need_or_404(need_id)
+    if not current_user.is_authenticated:  # a visitor sees a link to log in: no form, no CSRF token, no cookie
+        return render_detail(need, None, None)
     return render_detail(need, FlagForm(prefix="need"), FlagForm(prefix="family"))
 
 
-def render_detail(need: Need, need_form: FlagForm, family_form: FlagForm, status: int = 200):
+def render_detail(need: Need, need_form: FlagForm | None, family_form: FlagForm | None, status: int = 200):
     point = None
     if need.public_latitude is not None and need.public_longitude is not None:
         point = geo.coarse_point(need.public_latitude, need.public_longitude)

@@ -98,14 +98,14 @@ def test_403_page_for_a_forbidden_page(client, family_user, login_as):
 
 
 def test_405_on_a_get_to_a_post_only_route_renders_the_friendly_page(client, db_session):
-    response = client.get("/language", headers=EN)
+    response = client.get("/logout", headers=EN)
 
     html = assert_friendly(response, 405, "This action is not allowed here")
     assert "Please go back and use the form on the page." in html
 
 
 def test_405_still_says_which_methods_are_allowed(client, db_session):
-    response = client.get("/language", headers=EN)
+    response = client.get("/logout", headers=EN)
 
     assert response.status_code == 405
     assert "POST" in response.headers.get("Allow", "")

@@ -9,6 +9,7 @@ from marketplace.needs.models import Category, Urgency
 from tests.needs.test_catalogue import public_need, text_of
 
 LEAFLET = re.compile(r'(src|href)="/static/vendor/leaflet/')
+HASH = r"\.[0-9a-f]{12}"  # static files are named by their bytes (core/static_files.py)
 
 
 def summary_of(response) -> str:
@@ -58,13 +59,14 @@ def test_leaflet_is_sent_only_with_the_map(client, db_session):
     public_need("Алматы")
     default = text_of(client.get("/needs/"))
     assert not LEAFLET.search(default)
-    assert 'src="/static/js/catalogue-map.js"' in default  # which loads it when the map is chosen
-    assert 'data-leaflet-js="/static/vendor/leaflet/leaflet.js"' in default
+    assert re.search(rf'src="/static/js/catalogue-map{HASH}\.js"', default)  # which loads it when the map is chosen
+    assert re.search(rf'data-leaflet-js="/static/vendor/leaflet/leaflet{HASH}\.js"', default)
     assert re.search(r'<div class="catalogue-map" id="catalogue-map" data-map-panel hidden', default)
     only_list = text_of(client.get("/needs/?view=list"))
-    assert not LEAFLET.search(only_list) and "catalogue-map.js" not in only_list
+    assert not LEAFLET.search(only_list) and "catalogue-map." not in only_list
     on_map = text_of(client.get("/needs/?view=map"))
-    assert 'href="/static/vendor/leaflet/leaflet.css"' in on_map and 'src="/static/vendor/leaflet/leaflet.js"' in on_map
+    assert re.search(rf'href="/static/vendor/leaflet/leaflet{HASH}\.css"', on_map)
+    assert re.search(rf'src="/static/vendor/leaflet/leaflet{HASH}\.js"', on_map)
 
 
 def test_results_come_before_the_map_and_the_note(client, db_session):
