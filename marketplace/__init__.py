@@ -103,6 +103,7 @@ def register_extensions(app: Flask) -> None:
     """Bind login, CSRF, mail, rate limits and the geocoder."""
     from marketplace import geo
     from marketplace.accounts import sessions
+    from marketplace.core import public_cache
     from marketplace.core.extensions import csrf, limiter, login_manager, mail
 
     csrf.init_app(app)
@@ -110,6 +111,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     sessions.init_login(app, login_manager)
     geo.init_app(app)
+    public_cache.init_app(app)
 
 
 def register_security(app: Flask) -> None:

@@ -6,10 +6,12 @@ from flask import request
 from marketplace.api import openapi, schemas
 from marketplace.api.blueprint import _bad_request, _json, _not_found, bp
 from marketplace.needs import catalogue
+from marketplace.core.public_cache import kept_for_visitors
 from marketplace.core.urls import external_url
 
 
 @bp.route("/needs")
+@kept_for_visitors
 def list_needs():
     try:
         query = schemas.parse_list_query(request.args)

@@ -42,6 +42,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Anonymous catalogue views kept this many seconds (core/public_cache.py); 0 keeps none.
+    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "30"))
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True
@@ -159,6 +161,7 @@ class TestingConfig(Config):
     STRIPE_SECRET_KEY = ""  # tests that take cards point the app at the fake Stripe server themselves
     STRIPE_WEBHOOK_SECRET = ""
     STRIPE_API_BASE = ""
+    PUBLIC_CACHE_SECONDS = 0  # tests of the cache turn it on; others read what they just wrote
 
 
 def config_for(name: str | None) -> type[Config]:

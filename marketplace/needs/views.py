@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import geo
+from marketplace.core.public_cache import kept_for_visitors
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
 from marketplace.needs import catalogue, labels
 from marketplace.needs.blueprint import bp
@@ -103,6 +104,7 @@ def _cursor() -> dict[str, catalogue.Cursor]:
 
 
 @bp.route("/", endpoint="catalogue")
+@kept_for_visitors
 def catalogue_page():
     form = CatalogueForm(request.args)
     form.validate()
@@ -134,6 +136,7 @@ SEARCH_ARGS = ("near", "lat", "lon", "radius", "category", "kind", "urgency", "r
 
 
 @bp.route("/map.json", endpoint="map_points")
+@kept_for_visitors
 def map_points_json():
     """The points of a search inside the box the map shows, loaded by the map only when it is shown; the same
     for everyone, so caches may keep them for a minute."""
