@@ -38,6 +38,16 @@ def waited_for(since: datetime | None) -> str:
     return format_timedelta(waited, granularity="minute", threshold=1)
 
 
+def waited_ago(since: datetime | None) -> str:
+    """How long ago something happened, in words ("2 minutes ago", "2 минуты назад", "2 минут бұрын")."""
+    if since is None:
+        return ""
+    waited = utcnow() - since
+    if waited < timedelta(minutes=1):
+        return _("just now")
+    return format_timedelta(-waited, granularity="minute", threshold=1, add_direction=True)
+
+
 def distance(km: float | None) -> str:
     """A distance for people: metres below one kilometre, one decimal below ten."""
     if km is None:
