@@ -297,3 +297,21 @@ def test_the_audit_log_names_an_assigned_office_in_the_readers_language(app, cli
         client.post("/language", data={"language": language, "next": "/"})
         html = page(client, f"/admin/audit?object_type=user&object_id={staff.id}", language)
         assert str(escape(NAMES[language])) in html and str(escape(RU)) not in html, language
+
+
+def test_the_admins_office_cards_say_name_and_the_settlement_in_the_readers_language(client, login_as, db_session):
+    """Russian names the office's column «Название» (a person has an «Имя»); a Kazakh page spells the settlement
+    as Kazakh does when the gazetteer knows it, and keeps a name it does not know as typed."""
+    OfficeFactory(name="Окно Актобе", name_kk="Ақтөбе терезесі", region_code="aktobe", settlement="Актобе")
+    OfficeFactory(name="Окно Нового посёлка", region_code="aktobe", settlement="Новый Посёлок-2")
+    login_as(UserFactory(admin=True))
+    client.post("/language", data={"language": "ru", "next": "/"})
+    html = page(client, "/admin/offices", "ru")
+    assert 'data-label="Название"' in html and '<th scope="col">Название</th>' in html
+    assert 'data-label="Имя"' not in html
+    client.post("/language", data={"language": "kk", "next": "/"})
+    html = page(client, "/admin/offices", "kk")
+    assert '<td data-label="Елді мекен">Ақтөбе</td>' in html
+    assert '<td data-label="Елді мекен">Новый Посёлок-2</td>' in html
+    listed_page = page(client, "/offices/?q=Ақтөбе", "kk")
+    assert "Ақтөбе, ул. Абая" in listed_page
