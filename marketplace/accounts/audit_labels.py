@@ -45,7 +45,7 @@ def name_actor(actor, reader) -> str:
     if has_role(reader, Role.STAFF, Role.ADMIN):
         return _("%(role)s: %(name)s", role=role, name=actor.display_name)
     if actor.role is Role.STAFF and actor.office is not None:
-        return actor.office.name  # a family hears of its office, not of the person at the desk
+        return actor.office.display_name  # a family hears of its office (in its own language), not of the person
     return str(role)
 
 

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, StopValidation, ValidationError
 
 
 class StaffForm(FlaskForm):
@@ -56,6 +56,10 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(str(_l("Enter a whole number, for example 34."))) from exc
+
+    def pre_validate(self, form):
+        if self.process_errors:  # not a number: said once, not again by the range check
+            raise StopValidation()
 
 
 class AuditFilterForm(FlaskForm):

@@ -20,6 +20,8 @@ from marketplace.admin.labels import ROLE_LABELS, STATUS_LABELS, TRANSITION_LABE
 from marketplace.accounts.lifecycle import ADMIN_DECISIONS
 from marketplace.core.audit import labels as audit_labels
 from marketplace.core.audit.queries import entries_readable_by, history_of
+from marketplace.core.audit.words import number_of
+from marketplace.core.i18n import format_day
 from marketplace.core.authz import authorize
 from marketplace.core.extensions import db
 from marketplace.core.urls import external_url
@@ -166,4 +168,27 @@ def audit_log():
     if form.validate():
         page = db.paginate(entries_readable_by(current_user, **audit_filters(form)),
                            per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False)
-    return render_template("admin/audit.html", page=page, form=form)
+    return render_template("admin/audit.html", page=page, form=form,
+                           filter_words=audit_filter_words(form) if not form.errors else [])
+
+
+def audit_filter_words(form: AuditFilterForm) -> list[str]:
+    """The filters in words, for the one line the folded form shows ("Пожертвование SW-2026-0000005", "Кто:
+    Ахметова", "с 1 декабря 2026")."""
+    words = []
+    if form.object_type.data:
+        kind = audit_labels.object_kind(form.object_type.data)
+        if form.object_id.data is not None:
+            words.append(number_of(form.object_type.data, form.object_id.data))
+        elif kind is not None:
+            words.append(str(kind.label))
+    if (form.actor.data or "").strip():
+        words.append(_("Who: %(name)s", name=form.actor.data.strip()))
+    if form.action.data:
+        action = audit_labels.action(form.action.data)
+        words.append(str(action.label) if action is not None else form.action.data)
+    if form.since.data:
+        words.append(_("from %(date)s", date=format_day(form.since.data)))
+    if form.until.data:
+        words.append(_("to %(date)s", date=format_day(form.until.data)))
+    return words

@@ -46,6 +46,16 @@ def waited_for(since: datetime | None) -> str:
     return format_timedelta(waited, granularity="minute", threshold=1)
 
 
+def waited_ago(since: datetime | None) -> str:
+    """How long ago something happened, in words ("2 minutes ago", "2 минуты назад", "2 минут бұрын")."""
+    if since is None:
+        return ""
+    waited = utcnow() - since
+    if waited < timedelta(minutes=1):
+        return _("just now")
+    return format_timedelta(-waited, granularity="minute", threshold=1, add_direction=True)
+
+
 def distance(km: float | None) -> str:
     """A distance for people: metres below one kilometre, one decimal below ten."""
     if km is None:
@@ -67,6 +77,9 @@ DATE_PATTERNS = {
     "short": {"ru": "dd.MM.y", "kk": "dd.MM.y", "en": "dd/MM/y"},
 }
 DATE_PATTERNS["medium"] = DATE_PATTERNS["long"]
+# A month of a year as it reads after the translations' "of" ("текст от ноября 2026", "мәтіні: 2026 жылғы
+# қараша", "the text of November 2026"): Russian's month is in the genitive, as in a date.
+MONTH_PATTERNS = {"ru": "MMMM y", "kk": "y 'жылғы' MMMM", "en": "MMMM y"}
 TIME_PATTERN = "HH:mm"  # the 24-hour clock, as Kazakhstan reads it in every language
 
 
@@ -83,6 +96,11 @@ def format_day(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return ""
     return format_date(value, _pattern(fmt))  # flask-babel converts a datetime to the display timezone
+
+
+def format_month(value: date) -> str:
+    """A month of a year in words ("ноября 2026", "2026 жылғы қараша", "November 2026")."""
+    return format_date(value, MONTH_PATTERNS.get(get_locale().language, MONTH_PATTERNS["en"]))
 
 
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:

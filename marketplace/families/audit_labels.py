@@ -11,6 +11,7 @@ from marketplace.core.audit import labels
 from marketplace.core.roles import Role, has_role
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import HouseholdStatus as S
+from marketplace.families.services import consent_month
 
 HOUSEHOLD = HOUSEHOLD_LIFECYCLE.logged_as
 
@@ -41,7 +42,7 @@ def _purpose(value, _details, _type) -> str | None:
 
 
 def _consent_version(value, _details, _type) -> str:
-    return _("Consent text of %(version)s", version=value)
+    return _("Consent text of %(month)s", month=consent_month(value))
 
 
 labels.register_object_type(HOUSEHOLD, _l("Family"), url=_household_url)

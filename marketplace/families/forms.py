@@ -72,7 +72,8 @@ class HouseholdForm(FlaskForm):
 
     def __init__(self, offices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.office_id.choices = [("", _("The nearest office to my address"))] + [
+        # Short: a select shows its choice on one line, and a phone's is 20 letters or so wide.
+        self.office_id.choices = [("", _("Nearest to my address"))] + [
             (str(o.id), f"{o.display_name} — {o.settlement}") for o in offices
         ]
 

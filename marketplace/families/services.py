@@ -15,6 +15,7 @@ from marketplace import geo
 
 from marketplace.core import audit
 from marketplace.core.dbtypes import utcnow
+from marketplace.core.i18n import format_month
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.signals import office_changed
@@ -30,6 +31,14 @@ SAME_ADDRESS_KM = 0.3
 SIMILAR_NAME_RATIO = 0.8
 # Common signatures (one child born in 2015) match thousands: look at the most recent ones only.
 DUPLICATE_CANDIDATES = 200
+
+
+def consent_month(version: str | None) -> str:
+    """A consent text's version ("2026-11", the month it was written) as people say it: "ноября 2026"."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", version or "")
+    if not found or not 1 <= int(found[2]) <= 12:
+        return version or ""
+    return format_month(date(int(found[1]), int(found[2]), 1))
 
 
 class HouseholdError(ValueError):

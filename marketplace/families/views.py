@@ -21,8 +21,8 @@ from marketplace.families.models import Household, HouseholdStatus
 from marketplace.families.blueprint import bp
 from marketplace.families.queries import evidence_of
 from marketplace.families.services import (
-    CONSENT_VERSION, HouseholdData, HouseholdError, get_or_start_household, household_of, missing_before_submit,
-    record_consent, save_household, submit_household,
+    CONSENT_VERSION, HouseholdData, HouseholdError, consent_month, get_or_start_household, household_of,
+    missing_before_submit, record_consent, save_household, submit_household,
 )
 from marketplace.offices.services import nearest_office
 from marketplace.files import RejectedFile, store_upload
@@ -30,6 +30,10 @@ from marketplace.files.models import StoredFile
 from marketplace.core.lifecycle import IllegalTransition
 from marketplace.offices.queries import open_offices
 
+
+
+# `{{ household.consent_version|consent_month }}`: "ноября 2026", on the family's and the staff's pages.
+bp.add_app_template_filter(consent_month, "consent_month")
 
 
 def max_upload_mb() -> int:

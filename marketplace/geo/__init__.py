@@ -6,6 +6,7 @@ Knows no domain model: callers hand in an SQLAlchemy select() and the columns ho
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import get_locale
 from geopy.geocoders.base import Geocoder
 from geopy.point import Point
 
@@ -34,6 +35,7 @@ __all__ = [
     "region_choices",
     "region_name",
     "reverse_geocode",
+    "settlement_name",
 ]
 
 EXTENSION = "geo"
@@ -42,8 +44,19 @@ MAX_QUERY_LENGTH = 300
 
 
 def init_app(app: Flask) -> None:
-    """Build the geocoder chosen by app.config['GEOCODER'] and keep it on app.extensions['geo']."""
+    """Build the geocoder chosen by app.config['GEOCODER'] and keep it on app.extensions['geo']; templates get
+    `{{ office.settlement|settlement(office.region_code) }}`."""
     app.extensions[EXTENSION] = build_geocoder(app.config)
+    app.add_template_filter(settlement_name, "settlement")
+
+
+def settlement_name(name: str | None, region_code: str | None = None, language: str | None = None) -> str:
+    """A settlement's name as the reader writes it ("Актобе" → "Ақтөбе" on a Kazakh page) when the gazetteer knows
+    it (in `region_code`, when given: several places share a name); otherwise the name as it was typed."""
+    if not name:
+        return name or ""
+    found = default_gazetteer().find_settlement(name, region_code)
+    return found.label(language or get_locale()) if found else name
 
 
 def _geocoder() -> Geocoder:

@@ -195,11 +195,12 @@ class Gazetteer(Geocoder):
             (s for s in self.settlements if s.region_code == code), key=lambda s: (-s.population, s.name)
         )
 
-    def find_settlement(self, name: str) -> Settlement | None:
+    def find_settlement(self, name: str, region_code: str | None = None) -> Settlement | None:
         """The settlement this is a name of (official or historical, in any language and letter case), the
-        biggest when several places share it; None for any other text."""
-        named = self._index.get(tokens(name))
-        return max((settlement for settlement, _primary in named), key=lambda s: s.population) if named else None
+        biggest when several places share it (of those in `region_code`, when given); None for any other text."""
+        named = [settlement for settlement, _primary in self._index.get(tokens(name)) or ()
+                 if region_code is None or settlement.region_code == region_code]
+        return max(named, key=lambda s: s.population) if named else None
 
     def get(self, geonameid: int) -> Settlement | None:
         """The settlement with this GeoNames id, if the gazetteer has it."""

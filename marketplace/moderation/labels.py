@@ -49,11 +49,23 @@ FLAG_STATUS_LABELS = {
     FlagStatus.DISMISSED: _l("Dismissed"),
 }
 
-DUPLICATE_REASONS = {
+# Why two households may be one, fact by fact: a reason the duplicate check gives ("children_and_name") is made
+# of facts, and facts two reasons share ("the same children's birth years") are said once.
+DUPLICATE_FACTS = {
     "phone": _l("the same phone number"),
-    "children_and_name": _l("the same children's birth years and a similar name"),
-    "children_and_address": _l("the same children's birth years and an address nearby"),
+    "children": _l("the same children's birth years"),
+    "name": _l("a similar name"),
+    "address": _l("an address nearby"),
 }
+DUPLICATE_REASON_FACTS = {"phone": ("phone",), "children_and_name": ("children", "name"),
+                          "children_and_address": ("children", "address")}
+
+
+def duplicate_words(reasons) -> list[str]:
+    """The facts behind a possible duplicate's reasons, each once, in a fixed order."""
+    facts = {fact for reason in reasons for fact in DUPLICATE_REASON_FACTS.get(reason, ())}
+    return [str(words) for fact, words in DUPLICATE_FACTS.items() if fact in facts]
+
 
 # What the staff member writes for each transition that takes a text, and what is missing without it.
 REASON_FIELDS = {
@@ -74,5 +86,5 @@ def labels_context() -> dict:
         "need_status_labels": NEED_STATUS_LABELS, "household_status_labels": HOUSEHOLD_STATUS_LABELS,
         "status_badges": STATUS_BADGES, "category_labels": CATEGORY_LABELS, "urgency_labels": URGENCY_LABELS,
         "urgency_badges": URGENCY_BADGES, "flag_status_labels": FLAG_STATUS_LABELS,
-        "duplicate_reasons": DUPLICATE_REASONS, "danger_transitions": DANGER_TRANSITIONS,
+        "duplicate_words": duplicate_words, "danger_transitions": DANGER_TRANSITIONS,
     }

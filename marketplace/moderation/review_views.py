@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from marketplace.core.audit.queries import history_of
+from marketplace.core.audit.queries import history_of, tally_of
 from marketplace.core.authz import authorize, can
 from marketplace.core.extensions import db
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
@@ -23,6 +23,12 @@ from marketplace.moderation.views import flag_to_return_to, render_flag
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.needs.services import attach_outcome_photo, change_status, hide_need, unhide_need
+
+# Every showing of a decision screen reads the family's data, and is logged: its history tells those reads in one
+# line (the audit log lists each), so that the decision's own steps are not pushed down by them.
+READ_PERSONAL = "household.read_personal"
+# A decision screen shows the newest steps of its history; the others fold away (its decision comes after it).
+HISTORY_SHOWN = 3
 
 # Decisions after which the staff member goes back to the queue for the next item.
 QUEUE_DECISIONS = frozenset({"verify", "ask_info", "reject"})
@@ -86,7 +92,9 @@ def render_household(household: Household, *, posted: DecisionForm | None = None
         "moderation/household.html", household=household, duplicates=duplicates, needs=needs,
         received=received, delivered_on=delivered_on, files=files,
         forms=decision_forms(HOUSEHOLD_LIFECYCLE, household, posted),
-        erase_form=erase_form or EraseForm(), history=history_of(current_user, "household", household.id),
+        erase_form=erase_form or EraseForm(), history_shown=HISTORY_SHOWN,
+        history=history_of(current_user, "household", household.id, leave_out=[READ_PERSONAL]),
+        reads=tally_of(current_user, "household", household.id, READ_PERSONAL),
     ), status
 
 
@@ -145,6 +153,7 @@ def render_need(need: Need, *, posted: DecisionForm | None = None, hide_form: Hi
         "moderation/need.html", need=need, household=household, household_readable=household_readable,
         duplicates=duplicates, files=files, open_flags=open_flags, forms=decision_forms(NEED_LIFECYCLE, need, posted),
         hide_form=hide_form or HideForm(), history=history_of(current_user, "need", need.id),
+        history_shown=HISTORY_SHOWN,
         may_unhide=can(current_user, "need.unhide", need),
     ), status
 

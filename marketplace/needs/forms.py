@@ -52,7 +52,7 @@ class CatalogueForm(FlaskForm):
     near = StringField(
         _l("Near a settlement or address"),
         validators=[Optional(), Length(max=200, message=_l("Please write at most %(max)d characters."))],
-        description=_l("For example: Талдыкорган, Kokshetau or Шымкент, ул. Тауке хана 5"),
+        description=_l("For example: Taldykorgan, Kokshetau or Shymkent, 5 Tauke Khan Street"),
     )
     radius = SelectField(_l("Within"), validators=[Optional()])
     category = SelectField(_l("Category"), validators=[Optional()])

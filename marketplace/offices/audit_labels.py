@@ -17,7 +17,7 @@ labels.register_object_type("office", _l("Office"), url=_office_url, names=offic
 # The log keeps an office's state as "active" or "closed" (offices.services).
 labels.register_state_labels("office", {"active": _l("Open to the public"), "closed": _l("Closed to the public")})
 labels.register_field_labels("office", {
-    "code": _l("Office code"), "name": _l("Name"), "region_code": _l("Region"), "settlement": _l("Settlement"),
+    "code": _l("Office code"), "name": _l("Office name"), "region_code": _l("Region"), "settlement": _l("Settlement"),
     "address": _l("Address"), "latitude": _l("Latitude"), "longitude": _l("Longitude"), "phone": _l("Phone"),
     "email": _l("E-mail"), "opening_hours": _l("Opening hours"), "is_active": _l("Open (shown to the public)"),
     "bank_recipient": _l("Recipient"), "bank_bin": _l("Recipient's BIN"), "bank_iban": _l("Account (IBAN)"),

@@ -22,7 +22,7 @@ class OfficeSearchForm(FlaskForm):
     q = StringField(_l("Settlement or office name"), validators=[Optional(), Length(max=100)])
     near = StringField(
         _l("Nearest to a settlement or address"), validators=[Optional(), Length(max=200)],
-        description=_l("For example: Талдыкорган, Kokshetau or Шымкент, ул. Тауке хана 5"),
+        description=_l("For example: Taldykorgan, Kokshetau or Shymkent, 5 Tauke Khan Street"),
     )
     lat = HiddenField(validators=[Optional()])
     lon = HiddenField(validators=[Optional()])

@@ -69,5 +69,6 @@ def office_count() -> int:
 
 
 def office_names(ids: Iterable[int]) -> dict[int, str]:
-    """The names of some offices, by id (for the audit log's "moved to another office")."""
-    return dict(db.session.execute(select(Office.id, Office.name).where(Office.id.in_(list(ids)))).tuples().all())
+    """The names of some offices in the reader's language, by id (for the audit log's "moved to another office")."""
+    rows = db.session.execute(select(Office.id, *office_name_columns()).where(Office.id.in_(list(ids))))
+    return {row.id: reader_name(row) for row in rows}

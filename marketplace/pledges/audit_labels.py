@@ -3,24 +3,41 @@ from __future__ import annotations
 
 import re
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import select
 
 from marketplace.core.audit import labels
+from marketplace.core.extensions import db
+from marketplace.core.roles import Role, has_role
 from marketplace.pledges.labels import STATUS_LABELS
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
-from marketplace.pledges.models import PledgeStatus as S
+from marketplace.pledges.models import Pledge, PledgeStatus as S, pledge_number
 
 PLEDGE = PLEDGE_LIFECYCLE.logged_as
 PLACE = _l("Place on the map")
 
 
+def pledge_numbers(ids) -> dict[int, str]:
+    """The pledges' numbers (SW-2026-0000005), by id: how patrons, receipts and staff name a pledge."""
+    rows = db.session.execute(select(Pledge.id, Pledge.created_at).where(Pledge.id.in_([int(i) for i in ids])))
+    return {row.id: pledge_number(row.id, row.created_at.year) for row in rows}
+
+
+def _pledge_url(pledge_id: int, reader) -> str | None:
+    # The audit log is read by staff (their office's entries) and admins, who may open the pledge's page.
+    return url_for("pledges.detail", pledge_id=pledge_id) if has_role(reader, Role.STAFF, Role.ADMIN) else None
+
+
 def _moved_from(details) -> str:
+    pledge = details.get("from_pledge")
+    if pledge is not None and str(pledge).isdigit():
+        pledge = pledge_numbers([pledge]).get(int(pledge), pledge)
     if details.get("from_need"):
-        return _("Moved from pledge №%(pledge)s of request №%(need)s", pledge=details.get("from_pledge"),
-                 need=details["from_need"])
-    return _("Moved from pledge №%(pledge)s", pledge=details.get("from_pledge"))
+        return _("Moved from pledge %(pledge)s of request №%(need)s", pledge=pledge, need=details["from_need"])
+    return _("Moved from pledge %(pledge)s", pledge=pledge)
 
 
 def _no_transfer(details) -> str:
@@ -28,7 +45,7 @@ def _no_transfer(details) -> str:
     return ngettext("No transfer arrived within %(num)d day", "No transfer arrived within %(num)d days", days)
 
 
-labels.register_object_type(PLEDGE, _l("Pledge"))
+labels.register_object_type(PLEDGE, _l("Pledge"), url=_pledge_url, numbers=pledge_numbers)
 labels.register_object_type("patron_profile", _l("Patron's home area"))
 # Pending and delivered mean different things for money and goods: the log says what both share.
 labels.register_state_labels(PLEDGE, {**STATUS_LABELS, S.PENDING: _l("Not paid or brought yet"),

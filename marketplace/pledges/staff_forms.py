@@ -4,13 +4,26 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class PledgeActionForm(FlaskForm):
     """One button on one pledge; cancelling and refunding carry a reason, which the patron is told."""
 
     reason = TextAreaField(_l("Reason (the patron will see it)"), validators=[Optional(), Length(max=1000)])
+
+
+class PledgeReasonForm(PledgeActionForm):
+    """Cancelling or refunding: the reason is required, checked here (the page's form has no browser check)."""
+
+    reason = TextAreaField(_l("Reason (the patron will see it)"), validators=[
+        DataRequired(message=_l("Please give a reason: the patron is told why.")),
+        Length(max=1000, message=_l("Please keep it to 1000 characters or fewer."))])
+
+    def for_pledge(self, pledge_id: int, action: str) -> "PledgeReasonForm":
+        """Give the field an id of its own: the list shows one such form per pledge and action."""
+        self.reason.id = self.reason.label.field_id = f"reason-{action}-{pledge_id}"
+        return self
 
 
 class PledgeFilterForm(FlaskForm):

@@ -18,7 +18,7 @@ from marketplace.core.lifecycle import IllegalTransition, ReasonRequired
 from marketplace.core.requests_guard import bounded_id
 from marketplace.core.roles import is_admin
 from marketplace.core.scopes import staff_office_id
-from marketplace.core.i18n import waited_for
+from marketplace.core.i18n import waited_ago, waited_for
 from marketplace.needs.models import Need
 from marketplace.offices.models import Office
 from marketplace.offices.picker import chosen_office
@@ -27,7 +27,7 @@ from marketplace.pledges.labels import labels_context, status_label
 from marketplace.pledges.lifecycle import PLEDGE_LIFECYCLE
 from marketplace.pledges.models import PaymentProvider, Pledge
 from marketplace.pledges.notices import tell_patron
-from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm, PledgeSearchForm
+from marketplace.pledges.staff_forms import PledgeActionForm, PledgeFilterForm, PledgeReasonForm, PledgeSearchForm
 
 bp = Blueprint("pledges_staff", __name__)
 
@@ -85,7 +85,8 @@ def scope_filter() -> tuple[PledgeFilterForm | None, Office | None, Need | None]
     return form, office, None
 
 
-def render_list(status: int = 200):
+def render_list(status: int = 200, refused: tuple[int, str, PledgeActionForm] | None = None):
+    """The list; `refused` is a reason form that came back with errors: (pledge id, action, form)."""
     form, office, need = scope_filter()
     where = {"office_id": office.id if office else None, "need_id": need.id if need else None}
     counts = queries.queue_counts(current_user, **where)
@@ -102,12 +103,21 @@ def render_list(status: int = 200):
     office_names = queries.office_names({p.office_id for p in page.items if p.office_id}) if show_office else {}
     filters = {k: v for k, v in (("office_id", office.id if form and office else None),
                                  ("need_id", need.id if need else None)) if v}
+    if refused is not None and (refused[1] not in REASON_ACTIONS or refused[0] not in {p.id for p in page.items}):
+        for error in refused[2].reason.errors:  # no form of it on this page to show it: say it at the top
+            flash(error, "error")
+
+    def reason_form(pledge: Pledge, action: str) -> PledgeReasonForm:
+        if refused is not None and refused[:2] == (pledge.id, action):
+            return refused[2]
+        return PledgeReasonForm(formdata=None).for_pledge(pledge.id, action)
+
     return render_template(
         "pledges/staff_list.html", form=form, office=office, need=need, tab=tab, tabs=TABS, counts=counts,
         search=search, reference=reference, action_args=dict(filters, reference=reference) if reference else filters,
         page=page, show_office=show_office, office_names=office_names, filters=filters,
         actions={p.id: staff_actions(p) for p in page.items}, action_labels=ACTION_LABELS,
-        reason_actions=REASON_ACTIONS, age=waited_for, **labels_context(),
+        reason_actions=REASON_ACTIONS, reason_form=reason_form, age=waited_for, ago=waited_ago, **labels_context(),
     ), status
 
 
@@ -130,16 +140,16 @@ def act(pledge_id: int, action: str):
     authorize("pledge.staff", pledge.office_id)
     if action not in ACTION_LABELS:
         abort(404)
-    form = PledgeActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    reason = (form.reason.data or "").strip() or None
+    form = (PledgeReasonForm().for_pledge(pledge.id, action) if action in REASON_ACTIONS else PledgeActionForm())
+    valid = form.validate_on_submit()
+    if not valid and set(form.errors) - {"reason"}:
+        abort(400)  # no valid CSRF token: not a form of ours
     if action not in staff_actions(pledge):
         flash(moved_on(pledge), "error")
         return render_list(status=409)
-    if action in REASON_ACTIONS and not reason:
-        flash(_("Please give a reason: the patron is told why."), "error")
-        return render_list(status=400)
+    if not valid:  # the reason is missing or too long: the form comes back open with its error, nothing changed
+        return render_list(status=400, refused=(pledge.id, action, form))
+    reason = (form.reason.data or "").strip() or None
     try:
         if action == "refund":
             # Through Stripe for a card (its webhook then records the refund), by hand for a transfer.

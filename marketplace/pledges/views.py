@@ -232,11 +232,19 @@ def cancel_pledge(pledge_id: int):
 @bp.route("/pledges/<int:pledge_id>/receipt", endpoint="receipt")
 @login_required
 def pledge_receipt(pledge_id: int):
-    """A numbered, printable receipt for money that arrived."""
+    """A numbered, printable receipt for money that arrived; before that (or for goods), the pledge's page says
+    when a receipt comes (a link from an e-mail or a bookmark may arrive early)."""
     pledge = viewable_pledge_or_404(pledge_id)
     number = queries.receipt_number_of(pledge)
     if not pledge.is_money or pledge.status not in (S.PAID, S.DELIVERED) or number is None:
-        abort(404)
+        if not pledge.is_money:
+            why = _("Receipts are issued for money; goods pledged have none.")
+        elif pledge.status in (S.PENDING, S.AWAITING_TRANSFER):
+            why = _("The receipt is issued once the money arrives.")
+        else:
+            why = _("This pledge has no receipt: its money was not kept for the request.")
+        flash(why, "info")
+        return redirect(url_for(".detail", pledge_id=pledge.id), code=303)
     return render_template("pledges/receipt.html", pledge=pledge, need=pledge.need, payer=pledge.patron,
                            receipt_number=number)
 

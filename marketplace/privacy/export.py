@@ -35,7 +35,7 @@ def export_data(user) -> dict[str, Any]:
             "single_parent": household.single_parent, "disability": household.disability,
             "other_circumstances": household.other_circumstances, "phone": household.phone,
             "address": household.address, "latitude": household.latitude, "longitude": household.longitude,
-            "settlement": household.settlement, "office": household.office.name if household.office else None,
+            "settlement": household.settlement, "office": household.office.display_name if household.office else None,
         }
         for need in db.session.scalars(select(Need).where(Need.household_id == household.id).order_by(Need.id)):
             data["needs"].append({

@@ -15,7 +15,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CARD_TABLES = [  # issue 13: these screens' tables are cards on a phone, never in a scroll box
     "admin/offices.html", "admin/users.html", "moderation/queue.html", "moderation/flags.html",
     "volunteering/my_tasks.html", "volunteering/certificate.html", "volunteering_staff/need_volunteers.html",
-    "needs/detail.html", "needs/_macros.html",
+    "needs/detail.html", "needs/_macros.html", "pledges/dashboard.html", "pledges/staff_list.html",
 ]
 
 

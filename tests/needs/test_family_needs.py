@@ -95,7 +95,7 @@ def test_a_goods_request_keeps_the_filled_rows_and_ignores_empty_ones(family):
     assert [(i.name, i.quantity, i.unit) for i in need.items] == [("Рюкзак", 3, "шт."), ("Тетради", 40, None)]
     assert need.money_goal is None and need.volunteer_slots == 0
     assert need.kinds == ["goods"]
-    assert "0 of 43 items pledged" in text_of(family.get(f"/family/needs/{need.id}"))
+    assert "Goods: 0 of 2 items pledged in full" in text_of(family.get(f"/family/needs/{need.id}"))
 
 
 def test_a_volunteer_request(family):
@@ -103,7 +103,7 @@ def test_a_volunteer_request(family):
     assert response.status_code == 302, text_of(response)[:3000]
     need = only_need()
     assert (need.volunteer_slots, need.volunteer_hours, need.slots_filled) == (2, 3.5, 0)
-    assert "0 of 2 volunteers found" in text_of(family.get(f"/family/needs/{need.id}"))
+    assert "Volunteers: 0 of 2 found" in text_of(family.get(f"/family/needs/{need.id}"))
 
 
 def test_a_mixed_request_with_a_photo(family, household):

@@ -258,3 +258,60 @@ def test_the_demo_offices_have_kazakh_and_english_names(db_session):
     assert offices["ALA-01"].name_kk == "Бірыңғай әлеуметтік терезе — Алматы, Алмалы ауданы"
     assert offices["ALA-01"].name_en == "Single social window — Almaty, Almaly district"
     assert offices["UKG-01"].name_kk == "Бірыңғай әлеуметтік терезе — Өскемен"
+
+
+# --- who acted, in a history (the new-user walk at 360 px) -----------------------------------------------------
+
+
+def test_a_familys_timeline_names_the_office_that_acted_in_their_language(app, client, login_as, named):
+    """Staff act as their office on a family's timeline: a Kazakh page names it in Kazakh, not in Russian."""
+    from marketplace.core.roles import Role
+    from marketplace.needs.services import change_status
+
+    office, open_need = named
+    need = NeedFactory(submitted=True, household=open_need.household, office=office, title="Қысқы аяқ киім")
+    staff = UserFactory(role=Role.STAFF, office=office)
+    with app.test_request_context():
+        change_status(need, "verify", actor=staff)
+    db.session.commit()
+    login_as(need.household.user)
+    client.post("/language", data={"language": "kk", "next": "/"})
+
+    html = page(client, f"/family/needs/{need.id}", "kk")
+    history = html[html.index('class="timeline"'):]
+    assert str(escape(KK)) in history[:history.index("</ol>")]
+    assert names_shown(html) == {KK}
+
+
+def test_the_audit_log_names_an_assigned_office_in_the_readers_language(app, client, login_as, named):
+    from marketplace.accounts import services as accounts
+    from marketplace.core.roles import Role
+
+    office, _need = named
+    admin, staff = UserFactory(admin=True), UserFactory(role=Role.STAFF)
+    with app.test_request_context():
+        accounts.assign_office(staff, office.id, actor=admin)
+    db.session.commit()
+    login_as(admin)
+    for language in ("kk", "en"):
+        client.post("/language", data={"language": language, "next": "/"})
+        html = page(client, f"/admin/audit?object_type=user&object_id={staff.id}", language)
+        assert str(escape(NAMES[language])) in html and str(escape(RU)) not in html, language
+
+
+def test_the_admins_office_cards_say_name_and_the_settlement_in_the_readers_language(client, login_as, db_session):
+    """Russian names the office's column «Название» (a person has an «Имя»); a Kazakh page spells the settlement
+    as Kazakh does when the gazetteer knows it, and keeps a name it does not know as typed."""
+    OfficeFactory(name="Окно Актобе", name_kk="Ақтөбе терезесі", region_code="aktobe", settlement="Актобе")
+    OfficeFactory(name="Окно Нового посёлка", region_code="aktobe", settlement="Новый Посёлок-2")
+    login_as(UserFactory(admin=True))
+    client.post("/language", data={"language": "ru", "next": "/"})
+    html = page(client, "/admin/offices", "ru")
+    assert 'data-label="Название"' in html and '<th scope="col">Название</th>' in html
+    assert 'data-label="Имя"' not in html
+    client.post("/language", data={"language": "kk", "next": "/"})
+    html = page(client, "/admin/offices", "kk")
+    assert '<td data-label="Елді мекен">Ақтөбе</td>' in html
+    assert '<td data-label="Елді мекен">Новый Посёлок-2</td>' in html
+    listed_page = page(client, "/offices/?q=Ақтөбе", "kk")
+    assert "Ақтөбе, ул. Абая" in listed_page

@@ -324,8 +324,10 @@ def test_receipt_only_once_the_money_arrived(app, client, db_session, login_as, 
     login_as(patron_user)
     client.post(f"/needs/{need.id}/pledge", data=money_form("5000"))
     [pledge] = pledges_of(db_session, need)
-    assert client.get(f"/pledges/{pledge.id}/receipt").status_code == 404
-    assert "/receipt" not in pledge_page(client, pledge).get_data(as_text=True)
+    early = client.get(f"/pledges/{pledge.id}/receipt")  # a link followed too early: the pledge's page says why
+    assert early.status_code == 303 and early.headers["Location"].endswith(f"/pledges/{pledge.id}")
+    page = pledge_page(client, pledge).get_data(as_text=True)
+    assert "/receipt" not in page and "The receipt is issued once the money arrives." in page
 
     services.change_pledge(pledge, "confirm_transfer", actor=staff_of(need))
     db_session.commit()
@@ -359,7 +361,9 @@ def test_goods_have_no_receipt(client, db_session, login_as, patron_user):
     pledge = services.pledge_goods(need, patron_user, item_id=item.id, quantity=1, delivery=GoodsDelivery.OFFICE)
     db_session.commit()
     login_as(patron_user)
-    assert client.get(f"/pledges/{pledge.id}/receipt").status_code == 404
+    response = client.get(f"/pledges/{pledge.id}/receipt", follow_redirects=True)
+    assert response.request.path == f"/pledges/{pledge.id}"
+    assert "Receipts are issued for money; goods pledged have none." in response.get_data(as_text=True)
 
 
 # --- the dashboard and the CSV -------------------------------------------------------------------
@@ -566,7 +570,7 @@ def test_card_pledge_goes_to_checkout_and_only_the_webhook_makes_it_paid(client,
     assert '<meta http-equiv="refresh" content="3">' in back
     db_session.refresh(pledge)
     assert pledge.status is PledgeStatus.PENDING and pledge.receipt_number is None
-    assert client.get(f"/pledges/{pledge.id}/receipt").status_code == 404
+    assert client.get(f"/pledges/{pledge.id}/receipt").status_code == 303  # to the pledge: "once the money arrives"
     left = pledge_page(client, pledge, checkout="cancelled").get_data(as_text=True)
     assert "Continue to payment" in left and pledge.checkout_url in left and 'http-equiv="refresh"' not in left
 

@@ -300,3 +300,32 @@ def test_without_a_profile_the_tasks_page_asks_for_one(client, db_session, login
     login_as(volunteer_user)
     page = client.get("/volunteer/tasks").get_data(as_text=True)
     assert "Fill in your volunteer profile first" in page and "Задача" not in page
+
+
+def _buttons_in_order(page: str) -> list[tuple[str, str]]:
+    """The task page's action buttons, as (transition, button class) in page order."""
+    found = re.findall(r'action="/volunteer/claims/\d+/(\w+)"[^>]*>.*?<button type="submit" class="btn ([\w-]+)"',
+                       page, re.S)
+    return found
+
+
+def test_the_task_page_puts_the_next_step_first_and_giving_back_last(app, client, db_session, login_as,
+                                                                     volunteer_user):
+    """Not started: Start (the main button), then the report form; in progress: the report form; the task given
+    back last of all, as a secondary button. The family's address and phone are the shared key-value panel, the
+    phone a tel: link that is a 44 px target (a value that is one link)."""
+    make_volunteer(db_session, volunteer_user)
+    need = task("Собрать шкаф")
+    claim = claimed(app, db_session, need, volunteer_user)
+    login_as(volunteer_user)
+    page = client.get(f"/volunteer/claims/{claim.id}").get_data(as_text=True)
+    assert _buttons_in_order(page) == [("start", "btn-primary"), ("report_done", "btn-secondary"),
+                                       ("release", "btn-secondary")]
+    panel = re.search(r'<dl class="details">(.*?)</dl>', page[page.index('id="contact-heading"'):], re.S).group(1)
+    phone = need.household.phone
+    assert need.household.address in panel
+    assert f'<dd><a href="tel:{phone.replace(" ", "")}">{phone}</a></dd>' in panel
+
+    assert client.post(f"/volunteer/claims/{claim.id}/start").status_code == 302
+    page = client.get(f"/volunteer/claims/{claim.id}").get_data(as_text=True)
+    assert _buttons_in_order(page) == [("report_done", "btn-primary"), ("release", "btn-secondary")]

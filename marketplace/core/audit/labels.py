@@ -28,6 +28,8 @@ class ObjectKind:
     url: Callable[[int, Any], str | None] | None = None
     # The objects' own names, by id (offices by their name), for entries whose states are ids of them.
     names: Callable[[Iterable[int]], Mapping[int, str]] | None = None
+    # The objects' numbers as people know them, by id (a pledge's "SW-2026-0000005"), when not their ids.
+    numbers: Callable[[Iterable[int]], Mapping[int, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,11 @@ def _key(value: Any) -> str:
 
 
 def register_object_type(object_type: str, label: Label, *, url: Callable[[int, Any], str | None] | None = None,
-                         names: Callable[[Iterable[int]], Mapping[int, str]] | None = None) -> None:
-    """Name a kind of object (`need` → "Request"), and say where one object's page is."""
-    _kinds[object_type] = ObjectKind(label, url, names)
+                         names: Callable[[Iterable[int]], Mapping[int, str]] | None = None,
+                         numbers: Callable[[Iterable[int]], Mapping[int, str]] | None = None) -> None:
+    """Name a kind of object (`need` → "Request"), say where one object's page is, and (`numbers`) by what
+    number people know its objects when it is not their id (`pledge` → "Pledge SW-2026-0000005")."""
+    _kinds[object_type] = ObjectKind(label, url, names, numbers)
 
 
 def register_action(action: str, label: Label, *, states_of: str | None = None) -> None:

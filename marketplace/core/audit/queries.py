@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
@@ -14,11 +15,32 @@ from marketplace.core.extensions import db
 HISTORY_LIMIT = 50
 
 
-def history_of(reader, object_type: str, object_id: int, *, limit: int = HISTORY_LIMIT) -> list[AuditEntry]:
-    """The audit entries about one object that `reader` may read, newest first."""
+def history_of(reader, object_type: str, object_id: int, *, limit: int = HISTORY_LIMIT,
+               leave_out: Iterable[str] = ()) -> list[AuditEntry]:
+    """The audit entries about one object that `reader` may read, newest first, without the actions `leave_out`
+    (a decision screen tells its reads of personal data in one line: `tally_of`)."""
     stmt = audit_scope(reader, select(AuditEntry)).where(
         AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+    if leave_out:
+        stmt = stmt.where(AuditEntry.action.not_in(list(leave_out)))
     return list(db.session.scalars(_newest_first(stmt).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many times one action was done to one object, and its latest entry (None when never)."""
+
+    count: int
+    last: AuditEntry | None
+
+
+def tally_of(reader, object_type: str, object_id: int, action: str) -> Tally:
+    """How often `action` was done to one object, of the entries `reader` may read, and the latest time."""
+    stmt = audit_scope(reader, select(AuditEntry)).where(
+        AuditEntry.object_type == object_type, AuditEntry.object_id == object_id, AuditEntry.action == action)
+    count = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    last = db.session.scalars(_newest_first(stmt).limit(1)).first() if count else None
+    return Tally(count, last)
 
 
 def owner_history(object_type: str, object_id: int, *, actions: Iterable[str],

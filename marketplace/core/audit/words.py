@@ -43,12 +43,38 @@ class EntryWords:
     object_url: str | None = None
 
 
-def number_of(object_type: str, object_id: int | None) -> str | None:
-    """"Request №34": the kind of object and its number."""
+Numbers = Mapping[tuple[str, int], str]
+
+
+def number_of(object_type: str, object_id: int | None, numbers: Numbers | None = None) -> str | None:
+    """"Request №34", "Pledge SW-2026-0000005": the kind of object and its number (`numbers`: the numbers people
+    know some objects by, from `_numbers_for`; the id otherwise)."""
     kind = labels.object_kind(object_type)
     if kind is None or object_id is None:
         return None
+    number = (numbers or {}).get((object_type, int(object_id)))
+    if number is None and kind.numbers is not None and numbers is None:
+        number = kind.numbers([int(object_id)]).get(int(object_id))
+    if number is not None:
+        return _("%(kind)s %(number)s", kind=kind.label, number=number)
     return _("%(kind)s №%(id)s", kind=kind.label, id=object_id)
+
+
+def _numbers_for(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
+    """The numbers of the objects some entries are about or refer to in their details, one query per kind."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for entry in entries:
+        if entry.object_id is not None:
+            wanted[entry.object_type].add(entry.object_id)
+        for key, value in (entry.details or {}).items():
+            if key.endswith("_id") and str(value).isdigit():
+                wanted[key.removesuffix("_id")].add(int(value))
+    numbers: dict[tuple[str, int], str] = {}
+    for object_type, ids in wanted.items():
+        kind = labels.object_kind(object_type)
+        if kind is not None and kind.numbers is not None and ids:
+            numbers.update({(object_type, i): number for i, number in kind.numbers(ids).items()})
+    return numbers
 
 
 def _who(entry: AuditEntry, reader: Any) -> str:
@@ -71,22 +97,22 @@ def _details_and_reason(entry: AuditEntry) -> tuple[dict[str, Any], str | None]:
     return details, reason
 
 
-def _detail_texts(details: Mapping[str, Any], object_type: str) -> list[str]:
+def _detail_texts(details: Mapping[str, Any], object_type: str, numbers: Numbers | None = None) -> list[str]:
     keys = [k for k in FIRST if k in details] + [k for k in details if k not in FIRST]
     texts = []
     for key in keys:
-        words = labels.detail_words(key) or _ref_words(key)
+        words = labels.detail_words(key) or _ref_words(key, numbers)
         text = words(details[key], details, object_type) if words else None
         if text:
             texts.append(str(text))
     return texts
 
 
-def _ref_words(key: str):
+def _ref_words(key: str, numbers: Numbers | None = None):
     """`need_id: 34` → "Request №34", for every registered kind of object."""
     if not key.endswith("_id") or labels.object_kind(key.removesuffix("_id")) is None:
         return None
-    return lambda value, _details, _type: number_of(key.removesuffix("_id"), value)
+    return lambda value, _details, _type: number_of(key.removesuffix("_id"), value, numbers)
 
 
 def _state(entry: AuditEntry, value: str | None, names: Mapping[tuple[str, int], str]) -> str | None:
@@ -116,9 +142,11 @@ def _names_for(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
     return names
 
 
-def describe(entry: AuditEntry, reader: Any, names: Mapping[tuple[str, int], str] | None = None) -> EntryWords:
+def describe(entry: AuditEntry, reader: Any, names: Mapping[tuple[str, int], str] | None = None,
+             numbers: Numbers | None = None) -> EntryWords:
     """`entry` in the reader's language."""
     names = names if names is not None else _names_for([entry])
+    numbers = numbers if numbers is not None else _numbers_for([entry])
     action = labels.action(entry.action)
     details, reason = _details_and_reason(entry)
     before, after = _state(entry, entry.from_state, names), _state(entry, entry.to_state, names)
@@ -129,8 +157,8 @@ def describe(entry: AuditEntry, reader: Any, names: Mapping[tuple[str, int], str
     return EntryWords(
         entry=entry, when=entry.created_at, who=_who(entry, reader),
         what=str(action.label) if action is not None else entry.action,
-        from_state=before, to_state=after, details=_detail_texts(details, entry.object_type), reason=reason,
-        object_label=number_of(entry.object_type, entry.object_id), object_url=url,
+        from_state=before, to_state=after, details=_detail_texts(details, entry.object_type, numbers), reason=reason,
+        object_label=number_of(entry.object_type, entry.object_id, numbers), object_url=url,
     )
 
 
@@ -138,8 +166,8 @@ def describe_all(entries: Iterable[AuditEntry], reader: Any = None) -> list[Entr
     """Every entry in words, for `reader` (the current user when not given)."""
     entries = list(entries)
     reader = reader if reader is not None else current_user
-    names = _names_for(entries)
-    return [describe(entry, reader, names) for entry in entries]
+    names, numbers = _names_for(entries), _numbers_for(entries)
+    return [describe(entry, reader, names, numbers) for entry in entries]
 
 
 def reason_words(reason: str | None, object_type: str = "") -> str:
