@@ -174,10 +174,13 @@ def get(host: str, port: int, path: str, headers: dict[str, str] | None = None) 
 
 
 def hammer(host: str, port: int, paths: list[str], *, seconds: float, concurrency: int,
-           warmup: float = 1.0, min_requests: int = 0, headers: dict[str, str] | None = None) -> Load:
-    """Requests from `concurrency` threads for `seconds` after `warmup` seconds, cycling through `paths`
-    (each thread from its own offset). With `min_requests`, the window lasts until that many have been
-    answered, so a slow page still gets enough samples for a median."""
+           warmup: float = 1.0, min_requests: int = 0, max_seconds: float | None = None,
+           headers: dict[str, str] | None = None) -> Load:
+    """Requests from `concurrency` threads, cycling through `paths` (each thread from its own offset),
+    counted over a window of `seconds` that opens after `warmup` seconds: the requests that end inside it,
+    whenever they began, so that a slow page's throughput is not biased by where the window cuts. With
+    `min_requests` the window lasts until that many have ended, so a slow page still gets a few samples
+    for its median, but never past `max_seconds`."""
     label = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -199,7 +202,7 @@ def hammer(host: str, port: int, paths: list[str], *, seconds: float, concurrenc
                     connection.close()
                     problem = type(error).__name__
                 ended = time.perf_counter()
-                if began < start_at:
+                if ended < start_at:
                     continue
                 with lock:
                     if problem is None:
@@ -216,11 +219,12 @@ def hammer(host: str, port: int, paths: list[str], *, seconds: float, concurrenc
     time.sleep(max(0.0, start_at - time.perf_counter()))
     window_start = time.perf_counter()
     deadline = window_start + seconds
+    cutoff = window_start + max(seconds, max_seconds or seconds)
     while True:
         now = time.perf_counter()
         with lock:
             enough = len(latencies) >= min_requests
-        if now >= deadline and enough:
+        if (now >= deadline and enough) or now >= cutoff:
             break
         time.sleep(min(0.05, max(0.001, deadline - now)) if now < deadline else 0.01)
     with lock:
