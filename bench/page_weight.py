@@ -1,121 +1,133 @@
-"""What a page weighs on the wire: its HTML plain, gzip and brotli, its static files, and a first and a second view.
+"""What a page costs to download, first and second time: its HTML and every same-site asset it references
+(stylesheets, scripts, icons, images, and what the stylesheets import), as the server sends them to a
+browser that accepts gzip and brotli. Bytes are the response's status line, headers and body as they came
+over the wire (compressed if the server compressed them).
 
-    .venv/bin/python bench/page_weight.py [--path /needs/] [--locale ru-RU]
-
-Serves the app with the demo data (`flask seed-demo`) on a loopback port. Prints the page's HTML in bytes as sent
-plain, with gzip and with brotli; each static file the page names, plain and as sent compressed; the headers of
-the stylesheet's answer; then opens the page twice in Debian's chromium (360×740, every https address blocked,
-the HTTP cache on) and prints, for each view, how many static files came from the server and how many bytes the
-browser received for them (headers and bodies, as it counts them).
+On the second view an asset whose Cache-Control is `immutable` with a long `max-age` is taken from the
+browser's cache (0 bytes, no request); any other is asked for again, conditionally when the first answer
+gave an ETag or Last-Modified (then a 304 costs only its headers), else in full.
 """
 from __future__ import annotations
 
-import argparse
+import gzip
 import re
-import shutil
-import sys
-import tempfile
-import threading
-from pathlib import Path
+import zlib
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from http_load import Response, get
 
-from werkzeug.serving import make_server  # noqa: E402
-
-from marketplace import create_app  # noqa: E402
-
-STATIC_URL = re.compile(r'(?:src|href|data-[a-z-]+)="(/static/[^"]+)"')
-
-
-def demo_app():
-    from flask_migrate import upgrade
-
-    from marketplace.demo.seed import seed_demo
-
-    folder = Path(tempfile.mkdtemp(prefix="sw-bench-weight-"))
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'bench.sqlite3'}",
-                     UPLOAD_FOLDER=str(folder / "uploads"), RATELIMIT_ENABLED=False)
-    with app.app_context():
-        upgrade()
-        seed_demo()
-    return app
+ACCEPT = {"Accept-Encoding": "gzip, br", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+          "Accept-Language": "ru"}
+LONG_MAX_AGE = 86_400  # a day or more, with `immutable`, counts as cached
+LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "modulepreload", "manifest"}
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 
 
-def sizes(client, url: str, locale: str) -> dict[str, int]:
-    """Bytes of the body as sent for each Accept-Encoding."""
-    result = {}
-    for name, accept in (("plain", "identity"), ("gzip", "gzip"), ("br", "br")):
-        response = client.get(url, headers={"Accept-Encoding": accept, "Accept-Language": locale[:2]})
-        result[name] = len(response.data)
-    return result
+@dataclass
+class Fetched:
+    path: str
+    status: int
+    bytes: int
+    cache_control: str
+    encoding: str
+    second_status: int | None = None  # None: served from the cache on the second view
+    second_bytes: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
 
 
-def two_views(base: str, path: str, locale: str) -> list[tuple[int, int, int]]:
-    """(static files named, fetched from the server, bytes received for them) for a first and a second view."""
-    from playwright.sync_api import sync_playwright
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    views = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      device_scale_factor=2, locale=locale, base_url=base)
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.setBlockedURLs", {"urls": ["https://*"]})  # no routing: it would switch the cache off
-        urls, cached, status, wire = {}, set(), {}, {}
-        cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-        cdp.on("Network.requestServedFromCache", lambda e: cached.add(e["requestId"]))
-        cdp.on("Network.responseReceived", lambda e: status.__setitem__(
-            e["requestId"], (e["response"]["status"], e["response"].get("fromDiskCache", False))))
-        cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(e["requestId"], int(e["encodedDataLength"])))
-        for _view in range(2):
-            for seen in (urls, cached, status, wire):
-                seen.clear()
-            page.goto(path, wait_until="networkidle")
-            ids = [rid for rid, url in urls.items() if "/static/" in url]
-            fetched = [rid for rid in ids if rid not in cached and status.get(rid, (0, True)) == (200, False)]
-            views.append((len(ids), len(fetched), sum(wire.get(rid, 0) for rid in ids)))
-        browser.close()
-    return views
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and LINK_RELS & set((values.get("rel") or "").lower().split()) and values.get("href"):
+            self.found.append(values["href"])
+        elif tag in ("script", "img", "source", "audio", "video") and values.get("src"):
+            self.found.append(values["src"])
+        if tag in ("img", "source") and values.get("srcset"):
+            self.found += [part.strip().split()[0] for part in values["srcset"].split(",") if part.strip()]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--path", default="/needs/")
-    parser.add_argument("--locale", default="ru-RU")
-    args = parser.parse_args()
-    app = demo_app()
-    client = app.test_client()
-    html = sizes(client, args.path, args.locale)
-    print(f"{args.path} HTML: {html['plain']:,} bytes plain, {html['gzip']:,} gzip, {html['br']:,} brotli")
-    page = client.get(args.path, headers={"Accept-Language": args.locale[:2]}).get_data(as_text=True)
-    total = {"plain": 0, "gzip": 0, "br": 0}
-    for url in sorted(set(STATIC_URL.findall(page))):
-        weights = sizes(client, url, args.locale)
-        total = {name: total[name] + weights[name] for name in total}
-        print(f"  {url}: {weights['plain']:,} plain, {weights['gzip']:,} gzip, {weights['br']:,} brotli")
-    print(f"static files it names: {total['plain']:,} bytes plain, {total['gzip']:,} gzip, {total['br']:,} brotli")
-    css = next(url for url in STATIC_URL.findall(page) if url.endswith(".css"))
-    response = client.get(css, headers={"Accept-Encoding": "br, gzip"})
-    print(f"headers of GET {css} (Accept-Encoding: br, gzip): {response.status}")
-    for name, value in response.headers.items():
-        print(f"  {name}: {value}")
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        print("chromium is not installed: no browser views")
-        return
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        for label, (named, fetched, received) in zip(("first", "second"),
-                                                     two_views(f"http://127.0.0.1:{server.server_port}",
-                                                               args.path, args.locale)):
-            print(f"{label} view: {named} static requests, {fetched} answered by the server, "
-                  f"{received:,} bytes received for them")
-    finally:
-        server.shutdown()
+def _same_site(base_path: str, reference: str) -> str | None:
+    """The path of a reference on this site, or None for another host or a data: URL."""
+    if reference.startswith(("data:", "blob:", "#")):
+        return None
+    parts = urlsplit(urljoin("http://site" + base_path, reference))
+    if parts.netloc != "site":
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-if __name__ == "__main__":
-    main()
+def _text(response: Response) -> str:
+    if response.headers.get("content-encoding"):
+        encoding = response.headers["content-encoding"]
+        if encoding == "gzip":
+            return gzip.decompress(response.body).decode("utf-8", "replace")
+        if encoding == "deflate":
+            return zlib.decompress(response.body).decode("utf-8", "replace")
+        if encoding == "br":
+            try:
+                import brotli  # type: ignore[import-not-found]
+            except ImportError:
+                return ""  # references inside a brotli body cannot be read without the brotli package
+            return brotli.decompress(response.body).decode("utf-8", "replace")
+    return response.body.decode("utf-8", "replace")
+
+
+def _cached_on_second_view(cache_control: str) -> bool:
+    directives = {part.strip().split("=")[0].lower(): part.strip() for part in cache_control.split(",") if part.strip()}
+    if "immutable" not in directives or "no-store" in directives or "no-cache" in directives:
+        return False
+    max_age = directives.get("max-age", "max-age=0").split("=", 1)[-1]
+    return max_age.isdigit() and int(max_age) >= LONG_MAX_AGE
+
+
+def page_views(host: str, port: int, path: str) -> dict:
+    """The first and the second view of `path`: every file with its bytes, and the totals."""
+    files: list[Fetched] = []
+    first: dict[str, Response] = {}
+    queue, seen = [path], {path}
+    while queue:
+        current = queue.pop(0)
+        response = get(host, port, current, ACCEPT)
+        first[current] = response
+        files.append(Fetched(current, response.status, response.wire_bytes, response.headers.get("cache-control", ""),
+                             response.headers.get("content-encoding", "")))
+        kind = response.headers.get("content-type", "")
+        references: list[str] = []
+        if "html" in kind:
+            parser = _References()
+            parser.feed(_text(response))
+            references = parser.found
+        elif "css" in kind:
+            references = [a or b for a, b in CSS_URL.findall(_text(response))]
+        for reference in references:
+            target = _same_site(current, reference)
+            if target is not None and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    for item in files:
+        if _cached_on_second_view(item.cache_control):
+            continue
+        earlier = first[item.path]
+        headers = dict(ACCEPT)
+        if "etag" in earlier.headers:
+            headers["If-None-Match"] = earlier.headers["etag"]
+        if "last-modified" in earlier.headers:
+            headers["If-Modified-Since"] = earlier.headers["last-modified"]
+        again = get(host, port, item.path, headers)
+        item.second_status, item.second_bytes = again.status, again.wire_bytes
+    return {
+        "path": path,
+        "first_view_bytes": sum(f.bytes for f in files),
+        "first_view_requests": len(files),
+        "second_view_bytes": sum(f.second_bytes for f in files),
+        "second_view_requests": sum(1 for f in files if f.second_status is not None),
+        "files": [f.as_dict() for f in files],
+    }
