@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import and_, event, exists, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from marketplace import geo
+from marketplace.accounts.lifecycle import ACCOUNT_LIFECYCLE
 from marketplace.accounts.models import AccountStatus, User
+from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household, HouseholdStatus
+from marketplace.needs.lifecycle import NEED_LIFECYCLE
 from marketplace.needs.models import OPEN_STATES, Need
 
 # The attributes the flag depends on, by the class that holds them.
@@ -98,6 +101,24 @@ def _follow_what_the_flag_depends_on(session: Session, _context) -> None:
     session.info.setdefault("needs_listed_stale", set()).update(needs)
     if households or users:
         session.info["needs_listed_all_stale"] = True
+
+
+def _after_a_transition(obj, **_signal) -> None:
+    session = object_session(obj)
+    if session is None or obj.id is None:
+        return  # not stored yet: its flush sets the flag
+    if isinstance(obj, Need):
+        refresh(session, need_ids=[obj.id])
+        session.expire(obj, ["listed"])
+        return
+    refresh(session, **({"household_ids": [obj.id]} if isinstance(obj, Household) else {"user_ids": [obj.id]}))
+    for loaded in [o for o in session.identity_map.values() if isinstance(o, Need)]:
+        session.expire(loaded, ["listed"])
+
+
+NEED_LIFECYCLE.signal.connect(_after_a_transition)
+HOUSEHOLD_LIFECYCLE.signal.connect(_after_a_transition)
+ACCOUNT_LIFECYCLE.signal.connect(_after_a_transition)
 
 
 @event.listens_for(Session, "after_flush_postexec")

@@ -255,3 +255,39 @@ def test_a_rolled_back_change_rolls_its_flag_back(db_session, spread):
     db_session.rollback()
     assert db.session.get(Need, need.id).listed is True
     assert db.session.get(type(need.household.user), user_id).status is AccountStatus.ACTIVE
+
+
+def test_the_flag_follows_the_state_machines_own_updates(app, db_session, spread):
+    """A transition changes a status by its own compare-and-set UPDATE, which the ORM does not see."""
+    from marketplace.accounts.lifecycle import ACCOUNT_LIFECYCLE
+    from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
+    from marketplace.needs.lifecycle import NEED_LIFECYCLE
+
+    admin = UserFactory(admin=True)
+    staff = UserFactory(staff=True)
+    with app.test_request_context():
+        submitted = db.session.scalars(select(Need).where(Need.status == NeedStatus.SUBMITTED)).first()
+        staff.office_id = submitted.office_id
+        NEED_LIFECYCLE.apply(submitted, "verify", actor=staff)
+        flags_agree()
+        assert submitted.listed is True
+        NEED_LIFECYCLE.apply(submitted, "fulfil", actor=staff, reason="Передали.")
+        flags_agree()
+        assert submitted.listed is False
+
+        household = HouseholdFactory(verified=True)
+        need = NeedFactory(household=household, status=NeedStatus.VERIFIED)
+        office_staff = UserFactory(staff=True, office=household.office)
+        flags_agree()
+        assert need.listed is True
+        HOUSEHOLD_LIFECYCLE.apply(household, "reopen", actor=household.user)  # the family changed its address
+        flags_agree()
+        assert need.listed is False
+        HOUSEHOLD_LIFECYCLE.apply(household, "verify", actor=office_staff)
+        flags_agree()
+        assert need.listed is True
+        ACCOUNT_LIFECYCLE.apply(household.user, "disable", actor=admin, reason="Проверка")
+        flags_agree()
+        assert need.listed is False
+    db_session.commit()
+    flags_agree()
