@@ -58,7 +58,8 @@ class WholeNumberField(IntegerField):
             raise ValueError(str(_l("Enter a whole number, for example 34."))) from exc
 
     def pre_validate(self, form):
-        if self.process_errors:  # not a number: said once, not again by the range check
+        # Typed but not a number: said once, not again by the range check (an empty box is Optional's to clear).
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
             raise StopValidation()
 
 

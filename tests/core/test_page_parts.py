@@ -16,6 +16,7 @@ CARD_TABLES = [  # issue 13: these screens' tables are cards on a phone, never i
     "admin/offices.html", "admin/users.html", "moderation/queue.html", "moderation/flags.html",
     "volunteering/my_tasks.html", "volunteering/certificate.html", "volunteering_staff/need_volunteers.html",
     "needs/detail.html", "needs/_macros.html", "pledges/dashboard.html", "pledges/staff_list.html",
+    "volunteering_staff/dispatch.html",
 ]
 
 

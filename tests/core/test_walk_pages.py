@@ -43,6 +43,14 @@ def test_the_audit_logs_filters_fold_into_one_line_that_says_them_in_words(admin
     assert line == "Фильтры: Просьба № 34, Кто: Ахметова, Просьба проверена, с 1 декабря 2026, по 3 декабря 2026"
 
 
+def test_the_audit_logs_empty_boxes_filter_nothing(admin):
+    """The form as a browser sends it, every box there and empty but one: no error, the line names the one."""
+    page = html_of(admin.get("/admin/audit?object_type=&object_id=&actor=&action=account.create&since=&until="))
+    tag, line = filters_of(page)
+    assert tag == '<details class="catalogue-filters">' and line == "Фильтры: Учётная запись создана"
+    assert 'class="error-summary"' not in page
+
+
 def test_the_audit_logs_filters_open_with_their_error_said_once(admin):
     page = html_of(admin.get("/admin/audit?object_type=need&object_id=abc"))
     tag, _line = filters_of(page)

@@ -92,3 +92,14 @@ def test_the_recent_tab_says_how_long_ago_in_the_readers_language(client, db_ses
         client.post("/language", data={"language": language})
         page = words_of(client.get("/staff/pledges?tab=recent"))
         assert words in page, (language, page[:3000])
+
+
+def test_a_pasted_payment_purpose_wraps_between_its_words_and_keeps_the_number_whole(client, db_session, need,
+                                                                                    staff, transfer):
+    """A reference pasted from a bank statement may be wider than a phone: the heading naming it wraps between its
+    words (no sideways scrolling), and the pledge's number in it never splits at its hyphens."""
+    login(client, staff)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    page = html_of(client.get("/staff/pledges", query_string={"reference": f"Благотворительная помощь, {transfer.number}"}))
+    assert (f'<span class="nowrap">Благотворительная</span> <span class="nowrap">помощь,</span> '
+            f'<span class="nowrap">{transfer.number}</span>') in page

@@ -51,7 +51,7 @@ def test_three_pairs_for_one_request_are_three_numbered_pairs(client, db_session
     for lat, lon in homes:
         assert str(lat) not in html and str(lon) not in html
     # The table numbers its rows as the map does.
-    assert re.findall(r'<td class="num">(\d+)</td>', html) == ["1", "2", "3"]
+    assert re.findall(r'<td data-label="[^"]*" class="num">(\d+)</td>', html) == ["1", "2", "3"]
     assert 'class="map-legend"' in html and 'data-label-zoom-in="Zoom in"' in html
     named = {v.user.full_name for v in volunteers}
     assert sum(any(name in item for name in named) for p in people for item in p["items"]) == 3
