@@ -148,3 +148,14 @@ def axe_violations(page, *, impacts=("serious", "critical"), context=None) -> li
     results = Axe().run(page, context=context)
     return [f"{v['id']} ({v['impact']}): {node['target']}" for v in results.response["violations"]
             if v["impact"] in impacts for node in v["nodes"]]
+
+
+@pytest.fixture
+def no_script_phone(browser, live_server):
+    """A phone with JavaScript off, Russian."""
+    context = browser.new_context(**PHONE, locale="ru-RU", base_url=live_server, java_script_enabled=False)
+    context.route("**/*", _offline)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.demo.seed import DEMO_PASSWORD
-from tests.browser.conftest import PHONE, STRIPE, _offline, choose_language, log_in
+from tests.browser.conftest import STRIPE, choose_language, log_in
 
 DEMO = "@demo.social-window.kz"
 SUMMARY = {"ru-RU": "Пожалуйста, исправьте:", "kk-KZ": "Мына жерлерді түзетіңіз:"}
@@ -44,17 +44,6 @@ def waiting_household() -> int:
     with STRIPE["app"].app_context():
         return db.session.scalar(select(Household.id).join(Office, Household.office_id == Office.id).where(
             Office.code == "ALA-01", Household.status == HouseholdStatus.SUBMITTED).order_by(Household.id))
-
-
-@pytest.fixture
-def no_script_phone(browser, live_server):
-    """A phone with JavaScript off, Russian."""
-    context = browser.new_context(**PHONE, locale="ru-RU", base_url=live_server, java_script_enabled=False)
-    context.route("**/*", _offline)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def test_the_week_is_three_large_toggles_a_day_that_work_without_javascript(no_script_phone):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.demo.seed import DEMO_PASSWORD
-from tests.browser.conftest import PHONE, STRIPE, _offline, choose_language, log_in
+from tests.browser.conftest import STRIPE, choose_language, log_in
 
 DEMO = "@demo.social-window.kz"
 
@@ -43,16 +43,6 @@ def gap_above(page, selector: str) -> float:
         let before = el.previousElementSibling, node = el;
         while (!before && node.parentElement) { node = node.parentElement; before = node.previousElementSibling; }
         return el.getBoundingClientRect().top - before.getBoundingClientRect().bottom; }""")
-
-
-@pytest.fixture
-def no_script_phone(browser, live_server):
-    context = browser.new_context(**PHONE, locale="ru-RU", base_url=live_server, java_script_enabled=False)
-    context.route("**/*", _offline)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def test_an_empty_report_of_a_problem_is_answered_in_kazakh_with_the_focus_on_the_summary(phones):
