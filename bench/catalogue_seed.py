@@ -191,10 +191,14 @@ def settlement_key_function():
 
 
 def fill_new_columns(engine: Engine) -> list[str]:
-    """Set `needs.listed` and `needs.settlement_key` where the schema has them and a row disagrees (a database
-    seeded before the migration that added them); returns the columns present."""
+    """Set `needs.listed`, `needs.settlement_key` and `needs.has_goods` where the schema has them and a row
+    disagrees (a database seeded before the migration that added them); returns the columns present."""
     with engine.begin() as conn:
-        present = sorted({"listed", "settlement_key"} & _columns(conn, "needs"))
+        present = sorted({"listed", "settlement_key", "has_goods"} & _columns(conn, "needs"))
+        if "has_goods" in present:
+            conn.execute(text("UPDATE needs SET has_goods = x.value FROM (SELECT n.id, EXISTS (SELECT 1 FROM "
+                              "need_items i WHERE i.need_id = n.id) AS value FROM needs n) x WHERE x.id = needs.id "
+                              "AND needs.has_goods IS DISTINCT FROM x.value"))
         if "listed" in present:
             conn.execute(text(f"UPDATE needs SET listed = x.value FROM (SELECT n.id, ({LISTED_SQL}) AS value "
                               f"FROM needs n JOIN households h ON h.id = n.household_id JOIN users u ON u.id = h.user_id"

@@ -53,7 +53,7 @@ HOUSEHOLDS = 2_000
 BATCH = 5_000
 KM_PER_DEGREE = 111.2
 DENSE_PLACE, SPARSE_PLACE = "Almaty", "Aral"
-INDEX_NAME = "ix_needs_status_public_lat_lon"
+INDEX_NAME = "ix_needs_listed_point"  # the listed needs' points (models.Need)
 
 
 # --- data ------------------------------------------------------------------------------------------

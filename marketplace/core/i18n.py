@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from marketplace.core.money import format_money
 from flask_babel import gettext as _
@@ -112,6 +114,42 @@ def _datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, f"{_pattern(fmt)}, {TIME_PATTERN}")
 
 
+# --- templates' gettext --------------------------------------------------------------------------
+# A page calls `_()` a hundred times or more. Jinja's newstyle gettext as Flask-Babel installs it passes each
+# call through three template calls and four lookups of the request's Babel state; these do what it does
+# (translate, mark safe when escaping, then fill in the escaped variables) with one call and one lookup of the
+# current locale, so `force_locale` (an e-mail in its reader's language) is followed as before.
+
+_translations_of: dict = {}
+
+
+def _translations():
+    locale = get_locale()
+    found = _translations_of.get(locale)
+    if found is None:
+        found = get_translations()
+        if locale is not None:
+            _translations_of[locale] = found
+    return found
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables) -> str:
+    text = _translations().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    text = _translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register_i18n(app: Flask) -> None:
     """Template filters and globals for locale-aware output."""
     app.add_template_filter(format_money, "money")
@@ -120,6 +158,7 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(lambda n: format_decimal(n), "number")
     app.after_request(_vary_on_accept_language)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
 
     @app.context_processor
     def language_context() -> dict:

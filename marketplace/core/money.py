@@ -1,7 +1,10 @@
 """Money: amounts are kept as integer minor units (tiyn, 100 to the tenge) and converted and written here only."""
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from functools import lru_cache
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 
 MINOR_PER_MAJOR = 100  # tiyn in a tenge
 
@@ -28,9 +31,15 @@ def format_money(minor_units: int | None, currency: str = "KZT") -> str:
     """`2500000` minor units of KZT → `25 000 ₸` in the page's locale (decimals only when there are any)."""
     if minor_units is None:
         return ""
-    major, cents = divmod(int(minor_units), MINOR_PER_MAJOR)
-    amount = format_decimal(major, format="#,##0") if not cents else format_decimal(
-        minor_units / MINOR_PER_MAJOR, format="#,##0.00"
+    return _money_in(int(minor_units), currency, str(get_locale() or "ru"))
+
+
+@lru_cache(maxsize=4096)
+def _money_in(minor_units: int, currency: str, language: str) -> str:
+    """format_money for one language, kept: a page writes the same few goals and sums over and over."""
+    major, cents = divmod(minor_units, MINOR_PER_MAJOR)
+    amount = format_decimal(major, format="#,##0", locale=language) if not cents else format_decimal(
+        minor_units / MINOR_PER_MAJOR, format="#,##0.00", locale=language
     )
     symbol = "₸" if currency == "KZT" else currency
     return f"{amount}\u00a0{symbol}"

@@ -12,7 +12,7 @@ from geopy.point import Point
 
 from .gazetteer import Gazetteer, Settlement, default_gazetteer
 from .geocoding import FallbackGeocoder, GeoPoint, UnknownPlace, build_geocoder, to_geopoint
-from .proximity import bounding_box, coarse_point, count_within, distance_km, nearby
+from .proximity import bounding_box, coarse_point, count_within, distance_km, nearby, nearest_points
 from .regions import REGIONS, Region, region_choices, region_name
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "geocode_or_raise",
     "init_app",
     "nearby",
+    "nearest_points",
     "count_within",
     "region_choices",
     "region_name",

@@ -113,6 +113,99 @@ def nearby(
     return search.load(search.everything(limit))
 
 
+def nearest_points(
+    session: Session | scoped_session[Any],
+    stmt: Select[Any],
+    lat_col: ColumnElement[float] | Any,
+    lon_col: ColumnElement[float] | Any,
+    lat: float,
+    lon: float,
+    *,
+    rows: int,
+    radius_km: float | None = None,
+) -> list[tuple[float, list[tuple[float, float]], int]]:
+    """The points of stmt's rows nearest to (lat, lon), as (km, [points at that distance], rows there), nearest
+    first, until they hold at least `rows` rows (within radius_km if given; fewer only when that is every
+    row there is). Only counts per point come back, never the rows: public points are rounded to about a
+    kilometre, so a city's thousands of rows sit on a few hundred points, which the database groups.
+
+    Read through growing boxes from a small circle, with the exactness argument of `nearby`: once the points
+    within a circle's radius hold `rows` rows, no point outside it can come before them.
+    """
+    search = _PointSearch(session, stmt, lat_col, lon_col, lat, lon)
+    limit = radius_km if radius_km is not None else WHOLE_COUNTRY_KM
+    radius = min(SMALL_START_KM, limit)
+    while radius < limit:
+        found = search.within(radius)
+        held = sum(count for _, _, count in found)
+        if held >= rows:
+            return _by_distance(found, rows)
+        # Gentler than _growth: a box read here counts every row in it, so overshooting a dense city by
+        # eight times the radius would count sixty times the rows needed.
+        radius *= min(4.0, _growth(held, rows))
+    # At the radius asked for; or, the whole country holding fewer than `rows`, every row with a point.
+    return _by_distance(search.within(radius_km) if radius_km is not None else search.everywhere(), rows)
+
+
+def _by_distance(points: list[tuple[float, tuple[float, float], int]],
+                 rows: int) -> list[tuple[float, list[tuple[float, float]], int]]:
+    """Ranked points as groups of one distance, as far as the group that reaches `rows` rows."""
+    groups: list[tuple[float, list[tuple[float, float]], int]] = []
+    total = 0
+    for km, point, count in points:
+        if groups and groups[-1][0] == km:
+            groups[-1] = (km, [*groups[-1][1], point], groups[-1][2] + count)
+        elif total >= rows:
+            break  # enough rows, and this point is farther than all of them
+        else:
+            groups.append((km, [point], count))
+        total += count
+    return groups
+
+
+class _PointSearch:
+    """One nearest-points search: the grouped count per point, built once with its box as parameters, and the
+    exact distance of each point computed once however often the box grows."""
+
+    def __init__(self, session: Session | scoped_session[Any], stmt: Select[Any], lat_col: Any, lon_col: Any,
+                 lat: float, lon: float) -> None:
+        self.session, self.lat, self.lon = session, lat, lon
+        self.grouped = stmt.with_only_columns(lat_col, lon_col, func.count()).order_by(None).group_by(lat_col, lon_col)
+        self.placed = self.grouped.where(lat_col.is_not(None), lon_col.is_not(None))
+        self.box = self.grouped.where(
+            lat_col.between(bindparam("box_min_lat", type_=Float), bindparam("box_max_lat", type_=Float)),
+            lon_col.between(bindparam("box_min_lon", type_=Float), bindparam("box_max_lon", type_=Float)))
+        self.exact: dict[tuple[float, float], float] = {}
+        self.phi1, self.cos_phi1 = math.radians(lat), math.cos(math.radians(lat))
+
+    def within(self, radius: float) -> list[tuple[float, tuple[float, float], int]]:
+        min_lat, max_lat, min_lon, max_lon = bounding_box(self.lat, self.lon, radius)
+        counts = self.session.connection().execute(self.box, {
+            "box_min_lat": min_lat, "box_max_lat": max_lat, "box_min_lon": min_lon, "box_max_lon": max_lon}).all()
+        return self._ranked(counts, radius)
+
+    def everywhere(self) -> list[tuple[float, tuple[float, float], int]]:
+        return self._ranked(self.session.connection().execute(self.placed).all(), None)
+
+    def _ranked(self, counts: list[Any], within: float | None) -> list[tuple[float, tuple[float, float], int]]:
+        kept = []
+        for row_lat, row_lon, count in counts:
+            if within is not None:
+                phi2 = row_lat * _RADIANS
+                h = (math.sin((phi2 - self.phi1) / 2) ** 2
+                     + self.cos_phi1 * math.cos(phi2) * math.sin((row_lon - self.lon) * _RADIANS / 2) ** 2)
+                if _TWO_R * math.asin(min(1.0, math.sqrt(h))) * (1 - _SPHERE_SLACK) > within:
+                    continue  # certainly outside: no exact distance needed
+            point = (row_lat, row_lon)
+            km = self.exact.get(point)
+            if km is None:
+                km = self.exact[point] = distance_km(self.lat, self.lon, row_lat, row_lon)
+            if within is None or km <= within:
+                kept.append((km, point, count))
+        kept.sort()
+        return kept
+
+
 def _growth(found: int, wanted: int) -> float:
     """How much to widen a circle holding `found` of `wanted` rows: rows grow with the area, so a circle
     √(wanted/found) times wider should hold them all where the rows are spread evenly; a quarter more for

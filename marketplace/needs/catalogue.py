@@ -9,15 +9,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, exists, func, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, bindparam, func, select, tuple_
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import geo
 from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.needs.labels import KINDS
 from marketplace.needs.listing import settlement_key
-from marketplace.needs.models import URGENCY_RANK, Category, Need, NeedItem, Urgency
+from marketplace.needs.models import URGENCY_RANK, Category, Need, Urgency
 from marketplace.needs.services import is_public, open_needs
 
 RADIUS_CHOICES_KM = (5, 10, 25, 50, 100)
@@ -129,8 +129,7 @@ class Cursor:
         return cls(int(match[1]), created, int(match[3]))
 
     def __str__(self) -> str:
-        created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=timezone.utc)
-        return f"{self.urgency_rank}-{(created - EPOCH) // timedelta(microseconds=1)}-{self.need_id}"
+        return f"{self.urgency_rank}-{_micros(self.created_at)}-{self.need_id}"
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ def filtered(filters: Filters, stmt: Select | None = None) -> Select:
     if filters.kind == "money":
         stmt = stmt.where(Need.money_goal > 0)
     elif filters.kind == "goods":
-        stmt = stmt.where(exists().where(NeedItem.need_id == Need.id))
+        stmt = stmt.where(Need.has_goods == True)  # noqa: E712  (kept by needs/listing.py)
     elif filters.kind == "volunteer":
         stmt = stmt.where(Need.volunteer_slots > 0)
     if filters.settlement:
@@ -212,8 +211,9 @@ def searched_settlement_key(text: str) -> str | None:
 
 
 def _with_cards(stmt: Select) -> Select:
-    """Load what a card shows (goods lines, the verifying office) in two extra queries, not one per card."""
-    return stmt.options(selectinload(Need.items), selectinload(Need.office))
+    """Load what a card shows: the verifying office in the same query, the goods lines in one more, never one
+    query per card."""
+    return stmt.options(selectinload(Need.items), joinedload(Need.office))
 
 
 def clamp_page(page: int) -> int:
@@ -253,10 +253,8 @@ def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per
         offset = (page - 1) * per_page
         if offset >= min(total, COUNT_CAP):
             return Results(items=[], total=total, page=page, per_page=per_page, exact=exact)  # past the end
-        ids = list(db.session.scalars(_most_urgent_first(filtered(filters, select(Need.id)))
-                                      .limit(per_page + 1).offset(offset)))
-        has_next, has_prev = len(ids) > per_page, page > 1
-        rows = _load(ids[:per_page])
+        rows = list(db.session.scalars(_with_cards(_most_urgent_first(stmt)).limit(per_page + 1).offset(offset)))
+        has_next, has_prev, rows = len(rows) > per_page, page > 1, rows[:per_page]
     return Results(items=rows, total=total, page=page, per_page=per_page, exact=exact, has_next=has_next,
                    has_prev=has_prev, next_after=str(Cursor.of(rows[-1])) if has_next and rows else None,
                    prev_before=str(Cursor.of(rows[0])) if has_prev and rows and (after or before) else None)
@@ -265,44 +263,75 @@ def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per
 def _keyset(stmt: Select, cursor: Cursor, *, forward: bool, limit: int) -> list[Need]:
     """Up to `limit` needs after (or, backwards, before) the cursor in the catalogue's order: first the rest of
     the cursor's urgency, then the urgencies after it, each an ordered range of one partial index."""
-    ids_stmt = stmt.with_only_columns(Need.id)
-    same = ids_stmt.where(Need.urgency_rank == cursor.urgency_rank)
+    same = stmt.where(Need.urgency_rank == cursor.urgency_rank)
     if forward:
         same = same.where(tuple_(Need.created_at, Need.id) < tuple_(cursor.created_at, cursor.need_id))
-        rest = ids_stmt.where(Need.urgency_rank > cursor.urgency_rank)
+        rest = stmt.where(Need.urgency_rank > cursor.urgency_rank)
         order = _most_urgent_first
     else:
         same = same.where(tuple_(Need.created_at, Need.id) > tuple_(cursor.created_at, cursor.need_id))
-        rest = ids_stmt.where(Need.urgency_rank < cursor.urgency_rank)
+        rest = stmt.where(Need.urgency_rank < cursor.urgency_rank)
         order = _least_urgent_first
-    ids = list(db.session.scalars(order(same).limit(limit)))
-    if len(ids) < limit:
-        ids += db.session.scalars(order(rest).limit(limit - len(ids)))
-    return _load(ids)
-
-
-def _load(ids: list[int]) -> list[Need]:
-    """The needs of `ids` with what their cards show, in that order (through the listing's scope again: a need
-    unlisted a moment ago is left out)."""
-    if not ids:
-        return []
-    loaded = {need.id: need for need in db.session.scalars(_with_cards(open_needs(select(Need))).where(Need.id.in_(ids)))}
-    return [loaded[need_id] for need_id in ids if need_id in loaded]
+    rows = list(db.session.scalars(_with_cards(order(same)).limit(limit)))
+    if len(rows) < limit:
+        rows += db.session.scalars(_with_cards(order(rest)).limit(limit - len(rows)))
+    return rows
 
 
 def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -> Results:
-    """Ranked from the point outwards (geo.nearby's growing circles) only as far as the first COUNT_CAP + 1,
-    which is also the count: never every need of a city's box, with or without a radius."""
+    """Nearest first, reading only what the page shows: the places nearest the point ranked from their counts
+    (geo.nearest_points) as far as the page reaches, then the needs of only the places the page covers, each
+    place's in the catalogue's order through the points' index. The count: with a radius, the same search
+    carried on to COUNT_CAP + 1 needs; at any distance, every matching need with a point, capped."""
     offset = (page - 1) * per_page
-    ids = _most_urgent_first(filtered(filters, select(Need.id)))
-    ranked = geo.nearby(db.session, ids, Need.public_latitude, Need.public_longitude, origin.latitude,
-                        origin.longitude, radius_km=origin.radius_km, limit=COUNT_CAP + 1)
-    total, exact = min(len(ranked), COUNT_CAP), len(ranked) <= COUNT_CAP
-    window = dict(ranked[offset:min(offset + per_page, COUNT_CAP)])  # id → km, nearest first
-    items = _load(list(window))
+    placed = filtered(filters, select(Need.id)).where(Need.public_latitude.is_not(None),
+                                                      Need.public_longitude.is_not(None))
+    wanted = COUNT_CAP + 1 if origin.radius_km is not None else min(offset + per_page, COUNT_CAP)
+    groups = geo.nearest_points(db.session, placed, Need.public_latitude, Need.public_longitude, origin.latitude,
+                                origin.longitude, radius_km=origin.radius_km, rows=wanted)
+    if origin.radius_km is not None:
+        found = sum(count for _, _, count in groups)
+        total, exact = min(found, COUNT_CAP), found <= COUNT_CAP
+    else:
+        total, exact = capped_count(placed)
+    end = min(offset + per_page, total)
+    whole: list[tuple[float, float]] = []  # places the page shows every need of
+    parts: list[tuple[list[tuple[float, float]], int, int]] = []  # (places, skip, take): the page's first or last
+    place_of: dict[tuple[float, float], int] = {}
+    start = 0
+    for order, (_km, points, count) in enumerate(groups):
+        if start >= end:
+            break
+        if start + count > offset:
+            place_of.update((point, order) for point in points)
+            skip, take = max(0, offset - start), min(count, end - start) - max(0, offset - start)
+            if skip == 0 and take == count:
+                whole.extend(points)
+            else:
+                parts.append((points, skip, take))
+        start += count
+    placed_needs = _with_cards(filtered(filters))
+    items: list[Need] = []
+    if whole:
+        items += db.session.scalars(placed_needs.where(tuple_(Need.public_latitude, Need.public_longitude).in_(
+            bindparam("places", [tuple(point) for point in whole], expanding=True))))
+    for points, skip, take in parts:
+        at = tuple_(Need.public_latitude, Need.public_longitude).in_(
+            bindparam("places", [tuple(point) for point in points], expanding=True))
+        items += db.session.scalars(_most_urgent_first(placed_needs.where(at)).limit(take).offset(skip))
+    # The places nearest first, each place's needs in the catalogue's order.
+    items.sort(key=lambda need: (place_of[need.public_latitude, need.public_longitude], need.urgency_rank,
+                                 -_micros(need.created_at), -need.id))
     return Results(items=items, total=total, page=page, per_page=per_page,
-                   distances={need.id: window[need.id] for need in items}, exact=exact,
+                   distances={need.id: groups[place_of[need.public_latitude, need.public_longitude]][0]
+                              for need in items}, exact=exact,
                    has_prev=page > 1 and offset < total, has_next=offset + per_page < total)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment as microseconds since the epoch, whether the database gave it with its zone or without (UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return (aware - EPOCH) // timedelta(microseconds=1)
 
 
 def capped_count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:

@@ -10,10 +10,12 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, MultipleFileField,
     SelectField, StringField, TextAreaField,
 )
+from wtforms.widgets import Select, html_params
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from marketplace.core.form_tokens import OnceTokenMixin
@@ -43,6 +45,26 @@ def catalogue_choices(language: str) -> dict[str, list[tuple[str, str]]]:
         }
 
 
+@lru_cache(maxsize=512)
+def _options_html(choices: tuple[tuple[str, str], ...], chosen: str | None) -> Markup:
+    return Markup("").join(Markup(f"<option {html_params(value=value, selected=value == chosen)}>{escape(label or value)}"
+                                  f"</option>") for value, label in choices)
+
+
+class KeptOptionsSelect(Select):
+    """A select whose `<option>`s are written once per list of choices and chosen value, not on every view:
+    the catalogue's filters show the same 47 options to everyone who reads a language."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        for name in dir(field.flags):
+            if name in self.validation_attrs and name not in kwargs:
+                kwargs[name] = getattr(field.flags, name)
+        chosen = field.data if field.data is None else str(field.data)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>"
+                      f"{_options_html(tuple(field.choices), chosen)}</select>")
+
+
 class CatalogueForm(FlaskForm):
     """GET filters of the needs catalogue; a field that fails is left out of the search, with a message."""
 
@@ -54,11 +76,11 @@ class CatalogueForm(FlaskForm):
         validators=[Optional(), Length(max=200, message=_l("Please write at most %(max)d characters."))],
         description=_l("For example: Taldykorgan, Kokshetau or Shymkent, 5 Tauke Khan Street"),
     )
-    radius = SelectField(_l("Within"), validators=[Optional()])
-    category = SelectField(_l("Category"), validators=[Optional()])
-    kind = SelectField(_l("Help needed"), validators=[Optional()])
-    urgency = SelectField(_l("Urgency"), validators=[Optional()])
-    region = SelectField(_l("Region"), validators=[Optional()])
+    radius = SelectField(_l("Within"), validators=[Optional()], widget=KeptOptionsSelect())
+    category = SelectField(_l("Category"), validators=[Optional()], widget=KeptOptionsSelect())
+    kind = SelectField(_l("Help needed"), validators=[Optional()], widget=KeptOptionsSelect())
+    urgency = SelectField(_l("Urgency"), validators=[Optional()], widget=KeptOptionsSelect())
+    region = SelectField(_l("Region"), validators=[Optional()], widget=KeptOptionsSelect())
     settlement = StringField(
         _l("Settlement"),
         validators=[Optional(), Length(max=SETTLEMENT_MAX_LENGTH, message=_l("Please write at most %(max)d characters."))],

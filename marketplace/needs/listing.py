@@ -24,7 +24,7 @@ from marketplace.accounts.models import AccountStatus, User
 from marketplace.families.lifecycle import HOUSEHOLD_LIFECYCLE
 from marketplace.families.models import Household, HouseholdStatus
 from marketplace.needs.lifecycle import NEED_LIFECYCLE
-from marketplace.needs.models import OPEN_STATES, Need
+from marketplace.needs.models import OPEN_STATES, Need, NeedItem
 
 # The attributes the flag depends on, by the class that holds them.
 _NEED_INPUTS = ("status", "hidden_at", "household_id")
@@ -75,10 +75,48 @@ def _changed(obj, names: tuple[str, ...]) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
+def _note_where_goods_lines_leave(session: Session, _context, _instances) -> None:
+    """A goods line moved to another need: the need it leaves is read from the database before the flush (the
+    ORM need not know the old value)."""
+    moved = [obj.id for obj in session.dirty
+             if isinstance(obj, NeedItem) and obj.id is not None and _changed(obj, ("need_id", "need"))]
+    if moved:
+        session.info.setdefault("goods_moved_from", set()).update(session.connection().scalars(
+            select(NeedItem.need_id).where(NeedItem.id.in_(moved))))
+
+
+@event.listens_for(Session, "before_flush")
 def _keep_settlement_keys(session: Session, _context, _instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Need) and (obj in session.new or _changed(obj, ("settlement",))):
             obj.settlement_key = settlement_key(obj.settlement)
+
+
+def refresh_goods(session: Session, need_ids: Iterable[int]) -> None:
+    """Set `has_goods` again, from the goods lines as they are now in this transaction."""
+    session.connection().execute(
+        update(Need).where(Need.id.in_(sorted(set(need_ids))))
+        .values(has_goods=exists().where(NeedItem.need_id == Need.id)).execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_the_goods_lines(session: Session, _context) -> None:
+    """A need has goods while it has a goods line: set again for every need whose lines were added, moved or
+    deleted in this flush."""
+    touched = set()
+    for obj in list(session.new) + list(session.deleted):
+        if isinstance(obj, NeedItem):
+            touched.add(obj.need_id if obj.need_id is not None else getattr(obj.need, "id", None))
+    for obj in session.dirty:
+        if isinstance(obj, NeedItem) and _changed(obj, ("need_id", "need")):
+            touched.add(obj.need_id)
+    touched |= session.info.pop("goods_moved_from", set())
+    touched.discard(None)
+    if not touched:
+        return
+    refresh_goods(session, touched)
+    stale = session.info.setdefault("needs_goods_stale", set())
+    stale.update(touched)
 
 
 @event.listens_for(Session, "after_flush")
@@ -124,6 +162,10 @@ ACCOUNT_LIFECYCLE.signal.connect(_after_a_transition)
 @event.listens_for(Session, "after_flush_postexec")
 def _forget_the_old_flags(session: Session, _context) -> None:
     """The UPDATE ran under the ORM: what a loaded need says of `listed` is read again when next asked."""
+    for need_id in session.info.pop("needs_goods_stale", set()):
+        need = session.identity_map.get(inspect(Need).identity_key_from_primary_key((need_id,)))
+        if need is not None and not inspect(need).deleted:
+            session.expire(need, ["has_goods"])
     stale = session.info.pop("needs_listed_stale", set())
     if session.info.pop("needs_listed_all_stale", False):
         stale |= {obj for obj in session.identity_map.values() if isinstance(obj, Need)}

@@ -58,6 +58,10 @@ class Urgency(str, enum.Enum):
 
 # Partial indexes over the listed needs only (SQLite keeps booleans as 0/1 and matches the term as written).
 LISTED_ONLY = {"postgresql_where": text("listed"), "sqlite_where": text("listed = 1")}
+# The catalogue's kinds of help as terms on the need's row (catalogue.filtered writes the same).
+# (PostgreSQL's, SQLite's: SQLite keeps booleans as 0/1 and matches the term as written.)
+KIND_TERMS = {"money": ("money_goal > 0",) * 2, "goods": ("has_goods", "has_goods = 1"),
+              "volunteer": ("volunteer_slots > 0",) * 2}
 
 # Sort keys: the most urgent first.
 URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
@@ -98,6 +102,7 @@ class Need(db.Model):
     # hidden, of a verified household whose account is active and shown), and its settlement as one key.
     listed: Mapped[bool] = mapped_column(default=False, server_default=false())
     settlement_key: Mapped[str | None] = mapped_column(String(40))
+    has_goods: Mapped[bool] = mapped_column(default=False, server_default=false())  # any goods line
     status_reason: Mapped[str | None] = mapped_column(String(1000))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     # Proof of delivery for the patrons who gave: a photo staff took (re-encoded, EXIF stripped) showing
@@ -145,7 +150,13 @@ class Need(db.Model):
         *(Index(f"ix_needs_listed_{name}", *first, "urgency_rank", text("created_at DESC"), text("id DESC"),
                 **LISTED_ONLY) for name, first in (("urgency", ()), ("category", ("category",)),
                                                    ("region", ("region_code",)), ("settlement", ("settlement_key",)))),
-        Index("ix_needs_listed_point", "public_latitude", "public_longitude", "id", **LISTED_ONLY),
+        # The kinds of help, each its own partial index in the catalogue's order.
+        *(Index(f"ix_needs_listed_{name}", "urgency_rank", text("created_at DESC"), text("id DESC"),
+                postgresql_where=text(f"listed AND {pg}"), sqlite_where=text(f"listed = 1 AND {lite}"))
+          for name, (pg, lite) in KIND_TERMS.items()),
+        # Nearest first: the needs per place in a box, then a place's needs in the catalogue's order.
+        Index("ix_needs_listed_point", "public_latitude", "public_longitude", "urgency_rank", text("created_at DESC"),
+              text("id DESC"), **LISTED_ONLY),
     )
 
     @property

@@ -210,9 +210,15 @@ def test_the_public_listing_reads_only_the_needs_table_and_the_cards_own_rows(ap
         event.remove(db.engine, "before_cursor_execute", keep)
     listing = [s for s in statements if "from needs" in s]
     assert listing and not [s for s in listing if "households" in s or "users" in s]
-    # No exact count over the table: every count reads at most the bound plus one.
+    # No exact count over the table: every count reads at most the bound plus one, or (nearest first) counts the
+    # needs per place in boxes growing from the point until they hold the bound plus one (the whole country's,
+    # as here, only when it holds fewer).
     counts = [s for s in statements if "count(" in s]
-    assert counts and all("limit" in s for s in counts)
+    assert counts and all("limit" in s or "group by needs.public_latitude, needs.public_longitude" in s
+                          for s in counts)
+    # Nearest first reads the needs of the places its page covers only, never the box's rows.
+    rows = [s for s in statements if s.startswith("select needs.id") and "public_latitude between" in s]
+    assert not rows
 
 
 def flags_agree() -> None:
@@ -244,6 +250,33 @@ def test_the_flag_follows_everything_it_depends_on(db_session, spread):
         assert need.listed is True
     db_session.commit()
     flags_agree()
+
+
+def goods_agree() -> None:
+    db.session.flush()
+    with_lines = set(db.session.scalars(select(NeedItem.need_id)))
+    flags = {need_id for need_id, has in db.session.execute(select(Need.id, Need.has_goods)) if has}
+    assert flags == with_lines
+
+
+def test_a_need_has_goods_while_it_has_a_goods_line(db_session, spread):
+    goods_agree()
+    need = db.session.scalars(select(Need).where(Need.has_goods == False)).first()  # noqa: E712
+    other = db.session.scalars(select(Need).where(Need.has_goods == False, Need.id != need.id)).first()  # noqa: E712
+    first, second = NeedItemFactory(need=need), NeedItemFactory(need=need)
+    goods_agree()
+    assert need.has_goods is True
+    db.session.delete(first)
+    goods_agree()
+    assert need.has_goods is True  # one line left
+    second.need = other  # moved to another need
+    goods_agree()
+    assert need.has_goods is False and other.has_goods is True
+    db.session.delete(second)
+    goods_agree()
+    assert other.has_goods is False
+    db_session.commit()
+    goods_agree()
 
 
 def test_a_rolled_back_change_rolls_its_flag_back(db_session, spread):

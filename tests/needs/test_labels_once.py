@@ -29,3 +29,36 @@ def test_the_second_view_in_a_language_translates_no_option_again(client, db_ses
     assert "Барлық санаттар" in html  # the options are the Kazakh ones
     english = client.get("/needs/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "All categories" in english
+
+
+@pytest.mark.parametrize("query", ["", "?category=food&region=almaty-city&radius=25&urgency=critical&kind=goods",
+                                   "?category=nonsense"])
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_the_kept_options_are_what_wtforms_itself_writes(app, language, query):
+    """The catalogue's selects, written once per list and chosen value, are the very HTML WTForms' own Select
+    writes for the same field, with the visitor's choice selected."""
+    from wtforms.widgets import Select
+
+    from marketplace.needs.forms import CatalogueForm
+
+    with app.test_request_context(f"/needs/{query}"), force_locale(language):
+        from flask import request
+
+        form = CatalogueForm(request.args)
+        form.validate()
+        form.drop_invalid()
+        for name in ("radius", "category", "kind", "urgency", "region"):
+            field = form[name]
+            assert str(field()) == str(Select()(field)), name
+            assert str(field(class_="x")) == str(Select()(field, class_="x")), name
+        if "food" in query:
+            assert '<option selected value="food">' in str(form.category())
+
+
+def test_escaping_is_kept_in_options(app):
+    from markupsafe import escape
+
+    from marketplace.needs.forms import _options_html
+
+    html = str(_options_html((("", "<b>all</b>"), ("a&b", "A & B")), "a&b"))
+    assert html == f'<option value="">{escape("<b>all</b>")}</option><option selected value="a&amp;b">A &amp; B</option>'

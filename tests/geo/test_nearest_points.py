@@ -1,0 +1,68 @@
+"""nearest_points() gives the places a full scan ranks nearest, with their counts, as far as the rows asked
+for: near a dense city, in the steppe, within a radius and with fewer rows than asked."""
+from __future__ import annotations
+
+import random
+from itertools import groupby
+
+import pytest
+from sqlalchemy import select
+
+from marketplace import geo
+from marketplace.needs.models import Need
+from tests.factories import NeedFactory
+
+CENTRE = (43.25, 76.9)
+
+
+@pytest.fixture
+def places(db_session):
+    """Rows on coarse public points: many on a few points of a city, one each on points far out."""
+    rng = random.Random(11)
+    rows: list[tuple[float, float]] = []
+    for _ in range(30):  # the city: up to nine rows a point
+        point = geo.coarse_point(CENTRE[0] + rng.gauss(0, 0.04), CENTRE[1] + rng.gauss(0, 0.05))
+        rows += [point] * rng.randint(1, 9)
+    for _ in range(12):  # the steppe, hundreds of kilometres out
+        rows.append(geo.coarse_point(rng.uniform(41, 55), rng.uniform(50, 87)))
+    for lat, lon in rows:
+        NeedFactory(open=True, public_latitude=lat, public_longitude=lon)
+    NeedFactory(open=True, public_latitude=None, public_longitude=None)  # no point: never ranked
+    db_session.flush()
+    return rows
+
+
+def full_scan(rows: list[tuple[float, float]], wanted: int, radius: float | None) -> list[tuple[float, list, int]]:
+    counts: dict[tuple[float, float], int] = {}
+    for point in rows:
+        counts[point] = counts.get(point, 0) + 1
+    ranked = sorted((geo.distance_km(*CENTRE, *point), point, count) for point, count in counts.items())
+    ranked = [item for item in ranked if radius is None or item[0] <= radius]
+    groups, total = [], 0
+    for km, members in groupby(ranked, key=lambda item: item[0]):
+        if total >= wanted:
+            break
+        members = list(members)
+        groups.append((km, [point for _, point, _ in members], sum(count for *_, count in members)))
+        total += groups[-1][2]
+    return groups
+
+
+def test_the_nearest_places_are_the_full_scans(db_session, places):
+    for radius in (None, 2, 10, 25, 1000):
+        for wanted in (1, 7, 40, 150, 10_000):
+            found = geo.nearest_points(db_session, select(Need.id), Need.public_latitude, Need.public_longitude,
+                                       *CENTRE, rows=wanted, radius_km=radius)
+            expected = full_scan(places, wanted, radius)
+            assert [(round(km, 9), sorted(points), count) for km, points, count in found] == \
+                [(round(km, 9), sorted(points), count) for km, points, count in expected], (radius, wanted)
+            if wanted == 10_000:  # more than there are: every row with a point, within the radius
+                assert sum(count for *_, count in found) == sum(
+                    1 for point in places if radius is None or geo.distance_km(*CENTRE, *point) <= radius)
+
+
+def test_a_filter_narrows_the_counts(db_session, places):
+    few = select(Need.id).where(Need.id % 3 == 0)
+    found = geo.nearest_points(db_session, few, Need.public_latitude, Need.public_longitude, *CENTRE, rows=10_000)
+    every = db_session.execute(few.add_columns(Need.public_latitude).where(Need.public_latitude.is_not(None))).all()
+    assert sum(count for *_, count in found) == len(every)
