@@ -19,10 +19,11 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.geo.regions import REGION_CODES, REGIONS, region_name
-from marketplace.core.money import format_money
+from marketplace.core.money import money_in
 from marketplace.core.urls import external_url
 from marketplace.needs import catalogue, labels
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
+from marketplace.offices.models import name_in
 
 DEFAULT_PER_PAGE = 20
 CURRENCY = "KZT"
@@ -245,19 +246,21 @@ def parse_list_query(args: MultiDict) -> ListQuery:
 # --- responses -------------------------------------------------------------------------------------
 
 
-def _money_json(need: Need) -> dict | None:
+def _money_json(need: Need, language: str) -> dict | None:
     if not need.money_goal:
         return None
     goal, raised, missing = need.money_goal, need.money_raised, need.money_missing
     return {
         "goal": goal, "raised": raised, "missing": missing, "currency": CURRENCY,
-        "formatted": {"goal": format_money(goal), "raised": format_money(raised), "missing": format_money(missing)},
+        "formatted": {"goal": money_in(goal, language), "raised": money_in(raised, language),
+                      "missing": money_in(missing, language)},
     }
 
 
 def need_json(need: Need, distance_km: float | None = None) -> dict:
-    """A public need as the list and the detail endpoint show it."""
+    """A public need as the list and the detail endpoint show it (in the request's language, looked up once)."""
     locale = str(get_locale())
+    words = labels.words_in(locale)
     location = None
     if need.public_latitude is not None and need.public_longitude is not None:
         lat, lon = geo.coarse_point(need.public_latitude, need.public_longitude)
@@ -271,17 +274,17 @@ def need_json(need: Need, distance_km: float | None = None) -> dict:
         "title": need.title,
         "description": need.description,
         "category": need.category.value,
-        "category_name": labels.category_label(need.category),
+        "category_name": words["category"][need.category],
         "kinds": need.kinds,
         "urgency": need.urgency.value,
-        "urgency_name": labels.urgency_label(need.urgency),
+        "urgency_name": words["urgency"][need.urgency],
         "status": need.status.value,
-        "status_name": labels.status_label(need.status),
+        "status_name": words["status"][need.status],
         "deadline": need.deadline.isoformat() if need.deadline else None,
         "settlement": need.settlement,
         "region": region,
         "location": location,
-        "money": _money_json(need),
+        "money": _money_json(need, locale),
         "goods": [
             {"name": item.name, "quantity": item.quantity, "pledged": item.quantity_pledged, "missing": item.missing,
              "unit": item.unit}
@@ -289,7 +292,7 @@ def need_json(need: Need, distance_km: float | None = None) -> dict:
         ],
         "volunteers": {"slots": need.volunteer_slots, "filled": need.slots_filled,
                        "hours_each": need.volunteer_hours} if need.volunteer_slots else None,
-        "verified": {"office": need.office.display_name if need.office else None,
+        "verified": {"office": name_in(need.office, locale) if need.office else None,
                      "at": need.verified_at.isoformat() if need.verified_at else None},
         "url": external_url("needs.detail", need_id=need.id),
     }

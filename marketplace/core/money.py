@@ -34,6 +34,11 @@ def format_money(minor_units: int | None, currency: str = "KZT") -> str:
     return _money_in(int(minor_units), currency, str(get_locale() or "ru"))
 
 
+def money_in(minor_units: int | None, language: str, currency: str = "KZT") -> str:
+    """format_money in a language named by the caller (one that writes many amounts looks it up once)."""
+    return "" if minor_units is None else _money_in(int(minor_units), currency, language)
+
+
 @lru_cache(maxsize=4096)
 def _money_in(minor_units: int, currency: str, language: str) -> str:
     """format_money for one language, kept: a page writes the same few goals and sums over and over."""

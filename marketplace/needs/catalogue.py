@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, bindparam, func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import geo
@@ -28,9 +28,6 @@ MAX_PER_PAGE = 100
 COUNT_CAP = 1_000
 MAX_PAGE = 10_000  # what a page number may say (pages past COUNT_CAP come through `after`)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# The map shows at most this many places; past it, places are merged into cells about CELL_PX pixels wide.
-MAP_POINTS_LIMIT = 300
-CELL_PX = 48
 SETTLEMENT_MAX_LENGTH = 120
 # Ids past a 32-bit integer cannot exist; asking the database for one would be an error, not "not found".
 MAX_ID = 2**31 - 1
@@ -132,40 +129,6 @@ class Cursor:
         return f"{self.urgency_rank}-{_micros(self.created_at)}-{self.need_id}"
 
 
-@dataclass(frozen=True)
-class MapPoint:
-    """One coarse place on the map (or, zoomed out, a cell of several) and how many matching needs are there."""
-
-    latitude: float
-    longitude: float
-    settlement: str | None
-    count: int
-    first_id: int  # the need shown when it is alone there
-    cell: bool = False  # several places merged: the map zooms in on it
-
-
-@dataclass(frozen=True)
-class Box:
-    """A map's visible box, in degrees."""
-
-    west: float
-    south: float
-    east: float
-    north: float
-
-    @classmethod
-    def parse(cls, text: str) -> Box:
-        """"west,south,east,north" as Leaflet's toBBoxString() writes it; ValueError otherwise."""
-        parts = (text or "").split(",")
-        if len(parts) != 4:
-            raise ValueError(text)
-        west, south, east, north = (float(part) for part in parts)
-        if not all(math.isfinite(v) for v in (west, south, east, north)) or not (
-                -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            raise ValueError(text)
-        return cls(west, south, east, north)
-
-
 def public_need(need_id: int) -> Need | None:
     """The need if the public may see it, else None (whether it is missing, hidden or unverified)."""
     need = db.session.get(Need, need_id) if 0 < need_id <= MAX_ID else None
@@ -241,23 +204,37 @@ def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per
     if origin is not None:
         return _nearest_first(filters, origin, page, per_page)
     stmt = filtered(filters)
+    if before is None and after is None:
+        return _numbered_page(stmt, page, per_page)
     total, exact = capped_count(stmt)
     if before is not None:
         rows = _keyset(stmt, before, forward=False, limit=per_page + 1)
         has_prev, rows = len(rows) > per_page, rows[:per_page][::-1]
         has_next = True
-    elif after is not None:
+    else:
         rows = _keyset(stmt, after, forward=True, limit=per_page + 1)
         has_next, rows, has_prev = len(rows) > per_page, rows[:per_page], True
-    else:
-        offset = (page - 1) * per_page
-        if offset >= min(total, COUNT_CAP):
-            return Results(items=[], total=total, page=page, per_page=per_page, exact=exact)  # past the end
-        rows = list(db.session.scalars(_with_cards(_most_urgent_first(stmt)).limit(per_page + 1).offset(offset)))
-        has_next, has_prev, rows = len(rows) > per_page, page > 1, rows[:per_page]
     return Results(items=rows, total=total, page=page, per_page=per_page, exact=exact, has_next=has_next,
                    has_prev=has_prev, next_after=str(Cursor.of(rows[-1])) if has_next and rows else None,
                    prev_before=str(Cursor.of(rows[0])) if has_prev and rows and (after or before) else None)
+
+
+def _numbered_page(stmt: Select, page: int, per_page: int) -> Results:
+    """A page by its number, within the first COUNT_CAP, with the capped count asked in the same query."""
+    offset = (page - 1) * per_page
+    if offset >= COUNT_CAP:
+        total, exact = capped_count(stmt)
+        return Results(items=[], total=total, page=page, per_page=per_page, exact=exact)  # past the end
+    found = db.session.execute(_with_cards(_most_urgent_first(stmt)).add_columns(capped_count_of(stmt))
+                               .limit(per_page + 1).offset(offset)).all()
+    if not found:  # past the end, or nothing matches
+        total, exact = capped_count(stmt)
+        return Results(items=[], total=total, page=page, per_page=per_page, exact=exact)
+    rows, counted = [need for need, _ in found[:per_page]], found[0][1]
+    has_next = len(found) > per_page
+    return Results(items=rows, total=min(counted, COUNT_CAP), page=page, per_page=per_page,
+                   exact=counted <= COUNT_CAP, has_next=has_next, has_prev=page > 1,
+                   next_after=str(Cursor.of(rows[-1])) if has_next else None)
 
 
 def _keyset(stmt: Select, cursor: Cursor, *, forward: bool, limit: int) -> list[Need]:
@@ -294,31 +271,14 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
         total, exact = min(found, COUNT_CAP), found <= COUNT_CAP
     else:
         total, exact = capped_count(placed)
-    end = min(offset + per_page, total)
-    whole: list[tuple[float, float]] = []  # places the page shows every need of
-    parts: list[tuple[list[tuple[float, float]], int, int]] = []  # (places, skip, take): the page's first or last
-    place_of: dict[tuple[float, float], int] = {}
-    start = 0
-    for order, (_km, points, count) in enumerate(groups):
-        if start >= end:
-            break
-        if start + count > offset:
-            place_of.update((point, order) for point in points)
-            skip, take = max(0, offset - start), min(count, end - start) - max(0, offset - start)
-            if skip == 0 and take == count:
-                whole.extend(points)
-            else:
-                parts.append((points, skip, take))
-        start += count
-    placed_needs = _with_cards(filtered(filters))
-    items: list[Need] = []
-    if whole:
-        items += db.session.scalars(placed_needs.where(tuple_(Need.public_latitude, Need.public_longitude).in_(
-            bindparam("places", [tuple(point) for point in whole], expanding=True))))
-    for points, skip, take in parts:
-        at = tuple_(Need.public_latitude, Need.public_longitude).in_(
-            bindparam("places", [tuple(point) for point in points], expanding=True))
-        items += db.session.scalars(_most_urgent_first(placed_needs.where(at)).limit(take).offset(skip))
+    whole, partly, place_of = _window(groups, offset, min(offset + per_page, total))
+    at = tuple_(Need.public_latitude, Need.public_longitude)
+    ids = filtered(filters, select(Need.id))
+    parts = [ids.where(at.in_(bindparam("places", [tuple(p) for p in whole], expanding=True)))] if whole else []
+    parts += [_most_urgent_first(ids.where(at.in_(bindparam(f"part{i}", [tuple(p) for p in points], expanding=True))))
+              .limit(take).offset(skip).subquery().select() for i, (points, skip, take) in enumerate(partly)]
+    shown = list(db.session.scalars(union_all(*parts) if len(parts) > 1 else parts[0])) if parts else []
+    items = list(db.session.scalars(_with_cards(filtered(filters)).where(Need.id.in_(shown)))) if shown else []
     # The places nearest first, each place's needs in the catalogue's order.
     items.sort(key=lambda need: (place_of[need.public_latitude, need.public_longitude], need.urgency_rank,
                                  -_micros(need.created_at), -need.id))
@@ -326,6 +286,32 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
                    distances={need.id: groups[place_of[need.public_latitude, need.public_longitude]][0]
                               for need in items}, exact=exact,
                    has_prev=page > 1 and offset < total, has_next=offset + per_page < total)
+
+
+Place = tuple[float, float]
+
+
+def _window(groups: list[tuple[float, list[Place], int]], offset: int,
+            end: int) -> tuple[list[Place], list[tuple[list[Place], int, int]], dict[Place, int]]:
+    """Which places the rows [offset, end) of the ranked groups come from: the places shown whole, the places
+    shown in part as (places, rows to skip, rows to take) (the window's first and last), and each place's rank."""
+    whole: list[Place] = []
+    partly: list[tuple[list[Place], int, int]] = []
+    place_of: dict[Place, int] = {}
+    start = 0
+    for order, (_km, points, count) in enumerate(groups):
+        if start >= end:
+            break
+        if start + count > offset:
+            place_of.update((point, order) for point in points)
+            skip = max(0, offset - start)
+            take = min(count, end - start) - skip
+            if skip == 0 and take == count:
+                whole.extend(points)
+            else:
+                partly.append((points, skip, take))
+        start += count
+    return whole, partly, place_of
 
 
 def _micros(moment: datetime) -> int:
@@ -337,60 +323,12 @@ def _micros(moment: datetime) -> int:
 def capped_count(stmt: Select, cap: int | None = None) -> tuple[int, bool]:
     """How many rows match, counted no further than `cap` (COUNT_CAP): (count, whether that is all of them)."""
     cap = COUNT_CAP if cap is None else cap
-    found = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Need.id).order_by(None).limit(cap + 1).subquery())) or 0
+    found = db.session.scalar(select(capped_count_of(stmt, cap))) or 0
     return min(found, cap), found <= cap
 
 
-def map_points(filters: Filters, box: Box, zoom: int, origin: Origin | None = None) -> list[MapPoint]:
-    """The matching needs inside a map's visible box, one point per coarse place (about a kilometre), read as
-    counts per stored point through the points' partial index, never as rows; more than MAP_POINTS_LIMIT
-    places are merged into cells a few dozen pixels wide at this zoom. With a radius, only places within it."""
-    stmt = (filtered(filters, select(Need.public_latitude, Need.public_longitude, func.count(), func.min(Need.id),
-                                     func.min(Need.settlement)))
-            .where(Need.public_latitude.between(box.south, box.north),
-                   Need.public_longitude.between(box.west, box.east))
-            .group_by(Need.public_latitude, Need.public_longitude))
-    places: dict[tuple[float, float], MapPoint] = {}
-    for lat, lon, count, first_id, settlement in db.session.execute(stmt):
-        if origin is not None and origin.radius_km is not None and \
-                geo.distance_km(origin.latitude, origin.longitude, lat, lon) > origin.radius_km:
-            continue
-        # Rounded again here: whatever was stored, the public never gets more than about a kilometre.
-        key = geo.coarse_point(lat, lon)
-        known = places.get(key)
-        if known is None:
-            places[key] = MapPoint(key[0], key[1], settlement, count, first_id)
-        else:
-            places[key] = MapPoint(key[0], key[1], known.settlement or settlement, known.count + count,
-                                   min(known.first_id, first_id))
-    if len(places) <= MAP_POINTS_LIMIT:
-        return sorted(places.values(), key=lambda point: (-point.count, point.latitude, point.longitude))
-    return _cells(list(places.values()), zoom)
-
-
-def _cells(places: list[MapPoint], zoom: int) -> list[MapPoint]:
-    """Places merged into square cells of about CELL_PX pixels at `zoom` (a 256-pixel tile spans 360 / 2^zoom
-    degrees), each at the weighted middle of its places, coarse as every public point."""
-    size = 360.0 / (2 ** zoom) * CELL_PX / 256.0
-    cells: dict[tuple[int, int], list[MapPoint]] = {}
-    for place in places:
-        cells.setdefault((math.floor(place.latitude / size), math.floor(place.longitude / size)), []).append(place)
-    merged = []
-    for members in cells.values():
-        count = sum(member.count for member in members)
-        lat = sum(member.latitude * member.count for member in members) / count
-        lon = sum(member.longitude * member.count for member in members) / count
-        merged.append(MapPoint(*geo.coarse_point(lat, lon), members[0].settlement if len(members) == 1 else None,
-                               count, min(member.first_id for member in members), cell=len(members) > 1))
-    return sorted(merged, key=lambda point: (-point.count, point.latitude, point.longitude))
-
-
-def titles_of(points: list[MapPoint]) -> dict[int, str]:
-    """The titles of the needs that are alone on their point, in one query."""
-    alone = [point.first_id for point in points if point.count == 1]
-    if not alone:
-        return {}
-    return dict(db.session.execute(open_needs(select(Need.id, Need.title)).where(Need.id.in_(alone))).all())
-
-
+def capped_count_of(stmt: Select, cap: int | None = None):
+    """capped_count's count as a column (up to cap + 1), to ask for in the query of the page itself."""
+    cap = COUNT_CAP if cap is None else cap
+    return (select(func.count()).select_from(stmt.with_only_columns(Need.id).order_by(None).limit(cap + 1)
+                                             .subquery()).scalar_subquery().label("capped_count"))

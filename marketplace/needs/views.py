@@ -17,7 +17,7 @@ from flask_login import current_user
 from marketplace import geo
 from marketplace.core.public_cache import kept_for_visitors
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
-from marketplace.needs import catalogue, labels
+from marketplace.needs import catalogue, labels, map_points
 from marketplace.needs.blueprint import bp
 from marketplace.needs.forms import CatalogueForm, FlagForm
 from marketplace.needs.models import Category, Need, NeedStatus, Urgency
@@ -144,7 +144,7 @@ def map_points_json():
     form.validate()
     form.drop_invalid()
     try:
-        box = catalogue.Box.parse(request.args.get("bbox", ""))
+        box = map_points.Box.parse(request.args.get("bbox", ""))
         zoom = int(request.args.get("zoom", ""))
         if not 0 <= zoom <= MAP_MAX_ZOOM:
             raise ValueError(zoom)
@@ -155,8 +155,8 @@ def map_points_json():
     origin = _origin(form)
     radius = float(form.radius.data) if form.radius.data and origin is not None else None
     where = catalogue.Origin(origin[0], origin[1], radius) if origin is not None else None
-    points = catalogue.map_points(_filters(form), box, zoom, where)
-    titles = catalogue.titles_of(points)
+    points = map_points.map_points(_filters(form), box, zoom, where)
+    titles = map_points.titles_of(points)
     response = jsonify([_map_point(point, titles) for point in points])
     response.cache_control.public = True
     response.cache_control.max_age = MAP_CACHE_SECONDS
@@ -194,7 +194,7 @@ def _view_url(view: str | None) -> str:
     return url_for("needs.catalogue", **args)
 
 
-def _map_point(point: catalogue.MapPoint, titles: dict[int, str]) -> dict:
+def _map_point(point: map_points.MapPoint, titles: dict[int, str]) -> dict:
     """A marker for offices-map.js: one need links to its page, several at one place to the list of that
     place, a cell of several places is zoomed into."""
     base = {"lat": point.latitude, "lon": point.longitude, "subtitle": point.settlement or ""}

@@ -13,7 +13,7 @@ from marketplace import geo
 from marketplace.accounts.models import AccountStatus
 from marketplace.core.extensions import db
 from marketplace.families.models import HouseholdStatus
-from marketplace.needs import catalogue
+from marketplace.needs import catalogue, map_points
 from marketplace.needs.models import OPEN_STATES, Category, Need, NeedItem, NeedStatus, Urgency
 from marketplace.needs.services import public_needs
 from tests.factories import HouseholdFactory, NeedFactory, NeedItemFactory, UserFactory
@@ -322,7 +322,7 @@ def test_the_map_follows_the_filters_the_box_and_the_radius(client, spread):
 
 
 def test_many_places_are_merged_into_cells_that_zoom_in(client, spread, monkeypatch):
-    monkeypatch.setattr(catalogue, "MAP_POINTS_LIMIT", 2)
+    monkeypatch.setattr(map_points, "MAP_POINTS_LIMIT", 2)
     cells = points(client, zoom=4).get_json()
     assert sum(int(p["label"]) for p in cells) == len(by_the_rule())
     assert any(p.get("zoom") for p in cells) and len(cells) < len(PLACES)
