@@ -12,7 +12,8 @@ from geopy.point import Point
 
 from .gazetteer import Gazetteer, Settlement, default_gazetteer
 from .geocoding import FallbackGeocoder, GeoPoint, UnknownPlace, build_geocoder, to_geopoint
-from .proximity import bounding_box, coarse_point, count_within, distance_km, nearby, nearest_points
+from .nearest_places import nearest_points
+from .proximity import bounding_box, coarse_point, count_within, distance_km, nearby
 from .regions import REGIONS, Region, region_choices, region_name
 
 __all__ = [

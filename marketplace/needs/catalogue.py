@@ -264,21 +264,32 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
     placed = filtered(filters, select(Need.id)).where(Need.public_latitude.is_not(None),
                                                       Need.public_longitude.is_not(None))
     wanted = COUNT_CAP + 1 if origin.radius_km is not None else min(offset + per_page, COUNT_CAP)
-    groups = geo.nearest_points(db.session, placed, Need.public_latitude, Need.public_longitude, origin.latitude,
-                                origin.longitude, radius_km=origin.radius_km, rows=wanted)
-    if origin.radius_km is not None:
-        found = sum(count for _, _, count in groups)
-        total, exact = min(found, COUNT_CAP), found <= COUNT_CAP
-    else:
-        total, exact = capped_count(placed)
-    whole, partly, place_of = _window(groups, offset, min(offset + per_page, total))
+    groups, beyond = geo.nearest_points(db.session, placed, Need.public_latitude, Need.public_longitude,
+                                        origin.latitude, origin.longitude, radius_km=origin.radius_km, rows=wanted,
+                                        ranked_rows=min(offset + per_page, COUNT_CAP))
+    found = sum(count for _, _, count in groups) + beyond
+    # With a radius, or with fewer than the page asked for in the whole country, the groups hold the count;
+    # else it is asked for with the page's needs.
+    counted = origin.radius_km is not None or found < wanted
+    total, exact = (min(found, COUNT_CAP), found <= COUNT_CAP) if counted else (min(found, COUNT_CAP), False)
+    whole, partly, place_of = _window(groups, offset, min(offset + per_page, total if counted else found))
     at = tuple_(Need.public_latitude, Need.public_longitude)
     ids = filtered(filters, select(Need.id))
     parts = [ids.where(at.in_(bindparam("places", [tuple(p) for p in whole], expanding=True)))] if whole else []
     parts += [_most_urgent_first(ids.where(at.in_(bindparam(f"part{i}", [tuple(p) for p in points], expanding=True))))
               .limit(take).offset(skip).subquery().select() for i, (points, skip, take) in enumerate(partly)]
     shown = list(db.session.scalars(union_all(*parts) if len(parts) > 1 else parts[0])) if parts else []
-    items = list(db.session.scalars(_with_cards(filtered(filters)).where(Need.id.in_(shown)))) if shown else []
+    items: list[Need] = []
+    if shown:
+        cards = _with_cards(filtered(filters)).where(Need.id.in_(shown))
+        if counted:
+            items = list(db.session.scalars(cards))
+        else:
+            loaded = db.session.execute(cards.add_columns(capped_count_of(placed))).all()
+            items = [need for need, _ in loaded]
+            total, exact = (min(loaded[0][1], COUNT_CAP), loaded[0][1] <= COUNT_CAP) if loaded else (total, exact)
+    elif not counted:
+        total, exact = capped_count(placed)
     # The places nearest first, each place's needs in the catalogue's order.
     items.sort(key=lambda need: (place_of[need.public_latitude, need.public_longitude], need.urgency_rank,
                                  -_micros(need.created_at), -need.id))

@@ -51,8 +51,9 @@ def full_scan(rows: list[tuple[float, float]], wanted: int, radius: float | None
 def test_the_nearest_places_are_the_full_scans(db_session, places):
     for radius in (None, 2, 10, 25, 1000):
         for wanted in (1, 7, 40, 150, 10_000):
-            found = geo.nearest_points(db_session, select(Need.id), Need.public_latitude, Need.public_longitude,
-                                       *CENTRE, rows=wanted, radius_km=radius)
+            found, beyond = geo.nearest_points(db_session, select(Need.id), Need.public_latitude,
+                                               Need.public_longitude, *CENTRE, rows=wanted, radius_km=radius)
+            assert beyond == 0
             expected = full_scan(places, wanted, radius)
             assert [(round(km, 9), sorted(points), count) for km, points, count in found] == \
                 [(round(km, 9), sorted(points), count) for km, points, count in expected], (radius, wanted)
@@ -63,6 +64,21 @@ def test_the_nearest_places_are_the_full_scans(db_session, places):
 
 def test_a_filter_narrows_the_counts(db_session, places):
     few = select(Need.id).where(Need.id % 3 == 0)
-    found = geo.nearest_points(db_session, few, Need.public_latitude, Need.public_longitude, *CENTRE, rows=10_000)
+    found, _ = geo.nearest_points(db_session, few, Need.public_latitude, Need.public_longitude, *CENTRE, rows=10_000)
     every = db_session.execute(few.add_columns(Need.public_latitude).where(Need.public_latitude.is_not(None))).all()
     assert sum(count for *_, count in found) == len(every)
+
+
+def test_ranking_only_the_first_rows_keeps_their_order_and_counts_the_rest(db_session, places):
+    """With ranked_rows, the places of the first rows are the full scan's, and the rest are counted."""
+    for radius in (None, 10, 25):
+        for ranked, wanted in ((1, 150), (7, 150), (40, 10_000), (150, 150)):
+            found, beyond = geo.nearest_points(db_session, select(Need.id), Need.public_latitude,
+                                               Need.public_longitude, *CENTRE, rows=wanted, radius_km=radius,
+                                               ranked_rows=ranked)
+            expected = full_scan(places, ranked, radius)
+            assert [(round(km, 9), sorted(points), count) for km, points, count in found] == \
+                [(round(km, 9), sorted(points), count) for km, points, count in expected], (radius, ranked)
+            inside = sum(1 for point in places if radius is None or geo.distance_km(*CENTRE, *point) <= radius)
+            counted = sum(count for *_, count in found) + beyond
+            assert counted >= min(wanted, inside) and counted <= inside, (radius, ranked)
