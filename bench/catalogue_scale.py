@@ -128,7 +128,8 @@ class Gunicorn:
 
 def app_env(database_url: str) -> dict[str, str]:
     """Production settings (its checks satisfied for a loopback address), rate limits off, and the anonymous
-    views' cache off: the listings' figures are what a page costs uncached (the cached row is still to come)."""
+    views' cache off: the listings' figures are what a page costs uncached (the cached views are measured on a
+    second server with it on)."""
     return {"SOCIAL_WINDOW_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "PUBLIC_CACHE_SECONDS": "0",
             "PUBLIC_URL": f"http://{HOST}:{{port}}", "TRUSTED_HOSTS": HOST, "RATELIMIT_ENABLED": "0",
             "DATABASE_URL": database_url, "REDIS_URL": "", "RATELIMIT_STORAGE_URI": "memory://", "MAIL_SERVER": "",
