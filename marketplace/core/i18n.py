@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale, get_translations
+from babel.dates import format_date as babel_format_date
+from flask_babel import (
+    format_date, format_datetime, format_decimal, format_timedelta, get_locale, get_translations, to_user_timezone,
+)
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -97,7 +101,15 @@ def format_day(value: date | datetime | None, fmt: str = "long") -> str:
     """A date ("12 марта 2026"); a moment is dated in the display timezone."""
     if value is None:
         return ""
-    return format_date(value, _pattern(fmt))  # flask-babel converts a datetime to the display timezone
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return _day_in(value, _pattern(fmt), str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _day_in(day: date, pattern: str, language: str) -> str:
+    """A day in a pattern and language, written once: a list dates its rows with the same few days."""
+    return babel_format_date(day, pattern, locale=language)
 
 
 def format_month(value: date) -> str:

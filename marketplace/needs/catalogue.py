@@ -278,10 +278,10 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
     parts = [ids.where(at.in_(bindparam("places", [tuple(p) for p in whole], expanding=True)))] if whole else []
     parts += [_most_urgent_first(ids.where(at.in_(bindparam(f"part{i}", [tuple(p) for p in points], expanding=True))))
               .limit(take).offset(skip).subquery().select() for i, (points, skip, take) in enumerate(partly)]
-    shown = list(db.session.scalars(union_all(*parts) if len(parts) > 1 else parts[0])) if parts else []
     items: list[Need] = []
-    if shown:
-        cards = _with_cards(filtered(filters)).where(Need.id.in_(shown))
+    if parts:
+        # The page's needs by the ids of its places, in one query with their offices (a union keeps no order).
+        cards = _with_cards(filtered(filters)).where(Need.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]))
         if counted:
             items = list(db.session.scalars(cards))
         else:
