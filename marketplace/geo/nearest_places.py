@@ -10,9 +10,7 @@ from sqlalchemy import Float, Select, bindparam, func
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.elements import ColumnElement
 
-from .proximity import (
-    _RADIANS, _SPHERE_SLACK, _TWO_R, SMALL_START_KM, WHOLE_COUNTRY_KM, _growth, bounding_box, distance_km,
-)
+from .proximity import _SPHERE_SLACK, SMALL_START_KM, WHOLE_COUNTRY_KM, FromPoint, _growth, bounding_box
 
 
 class Nearest(NamedTuple):
@@ -91,8 +89,7 @@ class _PointSearch:
         self.box = self.grouped.where(
             lat_col.between(bindparam("box_min_lat", type_=Float), bindparam("box_max_lat", type_=Float)),
             lon_col.between(bindparam("box_min_lon", type_=Float), bindparam("box_max_lon", type_=Float)))
-        self.exact: dict[tuple[float, float], float] = {}
-        self.phi1, self.cos_phi1 = math.radians(lat), math.cos(math.radians(lat))
+        self.km = FromPoint(lat, lon)
 
     def within(self, radius: float) -> list[tuple[float, tuple[float, float], int]]:
         """(sphere km, point, rows) of the points within the circle, nearest first by the sphere."""
@@ -116,7 +113,7 @@ class _PointSearch:
             if held >= rows:
                 cut = approx * (1 + _SPHERE_SLACK) / (1 - _SPHERE_SLACK)
                 break
-        near = sorted((self._exact(*point), point, count) for approx, point, count in found if approx <= cut)
+        near = sorted((self.km.exact(*point), point, count) for approx, point, count in found if approx <= cut)
         groups = _by_distance(near, rows)
         beyond = sum(count for *_, count in found) - sum(count for *_, count in groups) if counted else 0
         return Nearest(groups, beyond)
@@ -124,21 +121,11 @@ class _PointSearch:
     def _inside(self, counts: list[Any], within: float | None) -> list[tuple[float, tuple[float, float], int]]:
         kept = []
         for row_lat, row_lon, count in counts:
-            phi2 = row_lat * _RADIANS
-            h = (math.sin((phi2 - self.phi1) / 2) ** 2
-                 + self.cos_phi1 * math.cos(phi2) * math.sin((row_lon - self.lon) * _RADIANS / 2) ** 2)
-            approx = _TWO_R * math.asin(min(1.0, math.sqrt(h)))
+            approx = self.km.sphere(row_lat, row_lon)
             if within is not None and approx * (1 - _SPHERE_SLACK) > within:
                 continue  # certainly outside
-            if within is not None and approx * (1 + _SPHERE_SLACK) > within and self._exact(row_lat, row_lon) > within:
+            if within is not None and approx * (1 + _SPHERE_SLACK) > within and self.km.exact(row_lat, row_lon) > within:
                 continue  # on the edge, and outside by the exact distance
             kept.append((approx, (row_lat, row_lon), count))
         kept.sort()
         return kept
-
-    def _exact(self, row_lat: float, row_lon: float) -> float:
-        point = (row_lat, row_lon)
-        km = self.exact.get(point)
-        if km is None:
-            km = self.exact[point] = distance_km(self.lat, self.lon, row_lat, row_lon)
-        return km

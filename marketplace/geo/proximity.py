@@ -195,10 +195,8 @@ class _Search:
             self.stmt = stmt.with_only_columns(self.key, lat_col, lon_col)
         else:
             self.stmt = stmt.add_columns(lat_col, lon_col)
-        self._distances: dict[tuple[float, float], float] = {}
+        self._from = FromPoint(lat, lon)
         self._box: Select[Any] | None = None
-        self._phi1 = math.radians(lat)
-        self._cos_phi1 = math.cos(self._phi1)
 
     def within(self, radius_km: float, limit: int | None) -> list[tuple[Any, float]]:
         """The nearest `limit` rows inside the circle, read through its bounding box."""
@@ -239,7 +237,7 @@ class _Search:
                 at_point[point] = [(order, obj)]
             else:
                 on_point.append((order, obj))
-        sphere = self._sphere
+        sphere = self._from.sphere
         points = sorted((sphere(*point), point) for point in at_point)
         kept: list[tuple[float, int, Any]] = []
         worst = math.inf  # the exact distance of the `limit`-th nearest row kept so far
@@ -252,7 +250,7 @@ class _Search:
                 break
             if lower > worst:
                 break
-            km = self._exact(*point)
+            km = self._from.exact(*point)
             if radius_km is not None and km > radius_km:
                 continue
             kept.extend((km, order, obj) for order, obj in at_point[point])
@@ -262,13 +260,6 @@ class _Search:
                 worst = kept[-1][0]
         kept.sort(key=lambda item: item[:2])
         return [(obj, km) for km, _, obj in kept[:limit]]
-
-    def _sphere(self, row_lat: float, row_lon: float) -> float:
-        """_sphere_km from this search's origin, with the origin's terms computed once."""
-        phi2 = row_lat * _RADIANS
-        h = (math.sin((phi2 - self._phi1) / 2) ** 2
-             + self._cos_phi1 * math.cos(phi2) * math.sin((row_lon - self.lon) * _RADIANS / 2) ** 2)
-        return _TWO_R * math.asin(min(1.0, math.sqrt(h)))
 
     def load(self, winners: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
         """The winners as the caller's statement selects them: where the boxes read only keys, the objects
@@ -284,9 +275,27 @@ class _Search:
     def _key_of(self, obj: Any) -> Any:
         return getattr(obj, self.key.key)
 
-    def _exact(self, row_lat: float, row_lon: float) -> float:
+
+class FromPoint:
+    """Distances from one point: the cheap sphere with the point's terms computed once, and the exact geodesic,
+    each point's computed once however often a search asks."""
+
+    def __init__(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = lat, lon
+        self._phi1 = math.radians(lat)
+        self._cos_phi1 = math.cos(self._phi1)
+        self._exact: dict[tuple[float, float], float] = {}
+
+    def sphere(self, row_lat: float, row_lon: float) -> float:
+        """_sphere_km from the point."""
+        phi2 = row_lat * _RADIANS
+        h = (math.sin((phi2 - self._phi1) / 2) ** 2
+             + self._cos_phi1 * math.cos(phi2) * math.sin((row_lon - self.lon) * _RADIANS / 2) ** 2)
+        return _TWO_R * math.asin(min(1.0, math.sqrt(h)))
+
+    def exact(self, row_lat: float, row_lon: float) -> float:
         key = (row_lat, row_lon)
-        km = self._distances.get(key)
+        km = self._exact.get(key)
         if km is None:
-            km = self._distances[key] = distance_km(self.lat, self.lon, row_lat, row_lon)
+            km = self._exact[key] = distance_km(self.lat, self.lon, row_lat, row_lon)
         return km
