@@ -10,8 +10,8 @@ must never be listed: needs in other states (draft … expired), needs hidden by
 of families whose account is hidden or disabled, or whose household went back to "needs info".
 
 Columns the schema may have gained since this was written are filled when present: `needs.listed` (true
-iff the need is open and public) and `needs.settlement_key` (`marketplace.needs.listing.settlement_key`,
-computed once per settlement name).
+iff the need is open and public), `needs.settlement_key` (`marketplace.needs.listing.settlement_key`,
+computed once per settlement name) and `needs.has_goods` (the need has goods lines).
 """
 from __future__ import annotations
 
@@ -269,6 +269,9 @@ def seed(engine: Engine, plan: Plan) -> list[str]:
             _needs(conn, ids, count, homes, status, hidden=hidden, listed=listed, columns=present)
             ids += count
         _goods(conn)
+        if "has_goods" in _columns(conn, "needs"):  # the goods lines came after their needs
+            conn.execute(text("UPDATE needs SET has_goods = true WHERE id IN (SELECT need_id FROM need_items)"))
+            present.append("has_goods")
         for table in ("users", "households", "needs", "need_items"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     return present

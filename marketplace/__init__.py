@@ -97,6 +97,7 @@ def register_database(app: Flask) -> None:
 
     with app.app_context():
         database.configure_engine(db.engine)
+    database.end_reads_with_commit(app)
 
 
 def register_extensions(app: Flask) -> None:

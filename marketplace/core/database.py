@@ -31,7 +31,11 @@ def _lower(value):
 
 
 def configure_engine(engine: Engine) -> None:
-    """On SQLite: enforce foreign keys and let SQLAlchemy own transactions (savepoints work)."""
+    """On PostgreSQL: note which transactions write (`_end_reads_with_commit`). On SQLite: enforce foreign keys
+    and let SQLAlchemy own transactions (savepoints work)."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _forget_writes)
+        event.listen(engine, "before_cursor_execute", _note_writes)
     if engine.dialect.name != "sqlite":
         return
 
@@ -49,6 +53,48 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+# --- reads end with COMMIT on PostgreSQL --------------------------------------------------------
+# psycopg prepares a statement the fifth time a connection runs it, so PostgreSQL plans it once, and forgets
+# every prepared statement at each ROLLBACK (a rolled-back transaction may have dropped what they name). A
+# request that only read ended with the session's ROLLBACK, so nothing was ever prepared and a catalogue page
+# planned its queries afresh each time (more than a millisecond of the database's time for a place search).
+# A transaction that sent nothing but SELECTs now ends with COMMIT, which for it does the same; anything else
+# (a write, a savepoint, a pending change in the session, an error) still ends with the ROLLBACK as before.
+
+_WROTE = "social_window_wrote"
+
+
+def _forget_writes(conn) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _note_writes(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    if not statement.lstrip()[:6].upper() == "SELECT":
+        conn.info[_WROTE] = True
+
+
+def end_reads_with_commit(app: Flask) -> None:
+    """Before Flask-SQLAlchemy's teardown closes the request's session (registered after it, so run before it)."""
+
+    @app.teardown_appcontext
+    def _end_reads_with_commit(exc: BaseException | None) -> None:
+        if exc is not None or db.engine.dialect.name != "postgresql":
+            return
+        session = db.session()
+        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+            return
+        if session.connection().info.get(_WROTE):
+            return
+        # As closing the session did, the objects keep what they loaded (code after an app context may read them).
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        except Exception:  # noqa: BLE001  (nothing was written; the session's own teardown closes it as before)
+            session.rollback()
+        finally:
+            session.expire_on_commit = expire
 
 
 def ping() -> None:

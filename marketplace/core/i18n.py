@@ -6,12 +6,15 @@ from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_timedelta, get_locale, get_translations, to_user_timezone,
+    force_locale, format_date, format_datetime, format_decimal, format_timedelta, get_locale, get_translations,
+    to_user_timezone,
 )
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from marketplace.core.language import current_language, current_locale
 from marketplace.core.money import format_money
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -67,9 +70,18 @@ def distance(km: float | None) -> str:
     if km is None:
         return ""
     if km < 1:
-        return _("%(m)s m", m=format_decimal(round(km * 1000 / 10) * 10, format="#,##0"))
-    fmt = "#,##0.0" if km < 10 else "#,##0"
-    return _("%(km)s km", km=format_decimal(km, format=fmt))
+        return _distance_in(round(km * 1000 / 10) * 10, "m", current_language())
+    return _distance_in(round(km, 1) if km < 10 else round(km), "km", current_language())
+
+
+@lru_cache(maxsize=2048)
+def _distance_in(amount: float, unit: str, language: str) -> str:
+    """A rounded distance written once per language: a list of the needs of one city repeats a few distances."""
+    with force_locale(language):
+        if unit == "m":
+            return _("%(m)s m", m=babel_format_decimal(amount, format="#,##0", locale=language))
+        return _("%(km)s km", km=babel_format_decimal(amount, format="#,##0.0" if amount < 10 else "#,##0",
+                                                       locale=language))
 
 
 # How dates read in each language (../shared/UX.md: "12 марта 2026"). CLDR's long forms end the Russian
@@ -94,7 +106,7 @@ def _pattern(fmt: str) -> str:
     by_language = DATE_PATTERNS.get(fmt)
     if by_language is None:
         return fmt
-    return by_language.get(get_locale().language, by_language["en"])
+    return by_language.get(current_locale().language, by_language["en"])
 
 
 def format_day(value: date | datetime | None, fmt: str = "long") -> str:
@@ -103,7 +115,7 @@ def format_day(value: date | datetime | None, fmt: str = "long") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_user_timezone(value).date()
-    return _day_in(value, _pattern(fmt), str(get_locale()))
+    return _day_in(value, _pattern(fmt), current_language())
 
 
 @lru_cache(maxsize=4096)
@@ -136,7 +148,7 @@ _translations_of: dict = {}
 
 
 def _translations():
-    locale = get_locale()
+    locale = current_locale()
     found = _translations_of.get(locale)
     if found is None:
         found = get_translations()

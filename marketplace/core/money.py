@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale
+from marketplace.core.language import current_language
 
 MINOR_PER_MAJOR = 100  # tiyn in a tenge
 
@@ -31,7 +31,7 @@ def format_money(minor_units: int | None, currency: str = "KZT") -> str:
     """`2500000` minor units of KZT → `25 000 ₸` in the page's locale (decimals only when there are any)."""
     if minor_units is None:
         return ""
-    return _money_in(int(minor_units), currency, str(get_locale() or "ru"))
+    return _money_in(int(minor_units), currency, current_language())
 
 
 def money_in(minor_units: int | None, language: str, currency: str = "KZT") -> str:

@@ -63,9 +63,20 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> Box:
     return (min_lat, max_lat, lon - dlon, lon + dlon)
 
 
+COARSE_DECIMALS = 2
+
+
 def coarse_point(lat: float, lon: float) -> tuple[float, float]:
     """A point rounded to two decimals (about 1 km) for public pages, which never show a family's home."""
-    return (round(lat, 2), round(lon, 2))
+    return (round(lat, COARSE_DECIMALS), round(lon, COARSE_DECIMALS))
+
+
+def coarse_values(low: float, high: float) -> list[float]:
+    """Every value a coordinate of a coarse point can take from `low` to `high`, in order, with one more on each
+    side (floating point may put a value a hair's breadth either side of a bound; the caller keeps its range)."""
+    scale = 10**COARSE_DECIMALS
+    return [round(k / scale, COARSE_DECIMALS)
+            for k in range(math.ceil(low * scale) - 1, math.floor(high * scale) + 2)]
 
 
 SMALL_START_KM = 1.0

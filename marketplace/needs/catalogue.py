@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Select, bindparam, func, select, tuple_, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace import geo
 from marketplace.core.extensions import db
 from marketplace.geo.regions import REGION_CODES
 from marketplace.needs.labels import KINDS
 from marketplace.needs.listing import settlement_key
-from marketplace.needs.models import URGENCY_RANK, Category, Need, Urgency
+from marketplace.needs.models import URGENCY_RANK, Category, Need, NeedItem, Urgency
 from marketplace.needs.services import is_public, open_needs
 
 RADIUS_CHOICES_KM = (5, 10, 25, 50, 100)
@@ -174,9 +175,23 @@ def searched_settlement_key(text: str) -> str | None:
 
 
 def _with_cards(stmt: Select) -> Select:
-    """Load what a card shows: the verifying office in the same query, the goods lines in one more, never one
-    query per card."""
-    return stmt.options(selectinload(Need.items), joinedload(Need.office))
+    """Load what a card shows with the needs: the verifying office in the same query (the goods lines come after,
+    `_with_goods_lines`). Narrowing the columns with load_only made the options' cache key cost more than it saved."""
+    return stmt.options(joinedload(Need.office))
+
+
+def _with_goods_lines(needs: list[Need]) -> list[Need]:
+    """The goods lines of a page's needs in one query, asked only of the needs that have some (`Need.has_goods`),
+    and set on every need so that none loads them again: cheaper than selectinload's machinery for a page."""
+    with_goods = [need.id for need in needs if need.has_goods]
+    lines: dict[int, list[NeedItem]] = {}
+    if with_goods:
+        for item in db.session.scalars(select(NeedItem).where(NeedItem.need_id.in_(with_goods)).order_by(NeedItem.id)):
+            lines.setdefault(item.need_id, []).append(item)
+    for need in needs:
+        if "items" not in need.__dict__:  # a need the session already held with its lines keeps them
+            set_committed_value(need, "items", lines.get(need.id, []))
+    return needs
 
 
 def clamp_page(page: int) -> int:
@@ -202,10 +217,17 @@ def search(filters: Filters, origin: Origin | None = None, *, page: int = 1, per
     """
     page, per_page = clamp_page(page), min(max(1, per_page), MAX_PER_PAGE)
     if origin is not None:
-        return _nearest_first(filters, origin, page, per_page)
-    stmt = filtered(filters)
-    if before is None and after is None:
-        return _numbered_page(stmt, page, per_page)
+        results = _nearest_first(filters, origin, page, per_page)
+    elif before is None and after is None:
+        results = _numbered_page(filtered(filters), page, per_page)
+    else:
+        results = _by_cursor(filtered(filters), page, per_page, after, before)
+    _with_goods_lines(results.items)
+    return results
+
+
+def _by_cursor(stmt: Select, page: int, per_page: int, after: Cursor | None, before: Cursor | None) -> Results:
+    """The page after (or before) a cursor in the catalogue's order, with the capped count."""
     total, exact = capped_count(stmt)
     if before is not None:
         rows = _keyset(stmt, before, forward=False, limit=per_page + 1)
@@ -266,7 +288,8 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
     wanted = COUNT_CAP + 1 if origin.radius_km is not None else min(offset + per_page, COUNT_CAP)
     groups, beyond = geo.nearest_points(db.session, placed, Need.public_latitude, Need.public_longitude,
                                         origin.latitude, origin.longitude, radius_km=origin.radius_km, rows=wanted,
-                                        ranked_rows=min(offset + per_page, COUNT_CAP))
+                                        ranked_rows=min(offset + per_page, COUNT_CAP),
+                                        coarse=True)  # public points are geo.coarse_point's
     found = sum(count for _, _, count in groups) + beyond
     # With a radius, or with fewer than the page asked for in the whole country, the groups hold the count;
     # else it is asked for with the page's needs.

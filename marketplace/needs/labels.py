@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from marketplace.core.language import current_language
 from marketplace.needs.models import Category, NeedStatus, Urgency
 
 CATEGORY_LABELS = {
@@ -87,7 +88,7 @@ def words_in(language: str) -> dict[str, dict]:
 
 
 def _words(kind: str) -> dict:
-    return words_in(str(get_locale() or "ru"))[kind]
+    return words_in(current_language())[kind]
 
 
 def category_label(category: Category | str) -> str:

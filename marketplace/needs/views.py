@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import geo
+from marketplace.core.language import current_language
 from marketplace.core.public_cache import kept_for_visitors
 from marketplace.geo.regions import REGION_CODES, get_region, region_name
 from marketplace.needs import catalogue, labels, map_points
@@ -26,10 +27,11 @@ from marketplace.needs.models import Category, Need, NeedStatus, Urgency
 VIEWS = ("list", "map")
 
 
-@bp.app_context_processor
-def need_labels_context() -> dict:
-    """In every template: `need_labels` (names of categories, kinds, urgencies, states) and `need_place`."""
-    return {"need_labels": labels, "need_place": need_place}
+@bp.record_once
+def _template_globals(state) -> None:
+    """In every template and in macros imported without the page's context (which Jinja then keeps compiled
+    once): `need_labels` (names of categories, kinds, urgencies, states) and `need_place`."""
+    state.app.jinja_env.globals.update(need_labels=labels, need_place=need_place)
 
 
 def need_place(need: Need) -> str:
@@ -37,7 +39,7 @@ def need_place(need: Need) -> str:
     (a city of republican significance is its own region, so it is named once)."""
     parts = [need.settlement] if need.settlement else []
     if need.region_code in REGION_CODES and not (parts and get_region(need.region_code).is_city):
-        parts.append(region_name(need.region_code, str(get_locale())))
+        parts.append(region_name(need.region_code, current_language()))
     return ", ".join(parts)
 
 

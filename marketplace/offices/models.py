@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_babel import get_locale
 from sqlalchemy import Float, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.dbtypes import UTCDateTime, utcnow
 from marketplace.core.extensions import db
+from marketplace.core.language import current_locale
 from marketplace.geo.regions import language_of
 
 if TYPE_CHECKING:
@@ -89,4 +89,4 @@ def name_in(office, language: str | object | None) -> str:
 def reader_name(office) -> str:
     """The name of `office` (an Office or such a row) in the reader's language: the request's, the one an
     e-mail is written in (`force_locale`), Russian outside both."""
-    return name_in(office, get_locale())
+    return name_in(office, current_locale())

@@ -48,11 +48,13 @@ def full_scan(rows: list[tuple[float, float]], wanted: int, radius: float | None
     return groups
 
 
-def test_the_nearest_places_are_the_full_scans(db_session, places):
+@pytest.mark.parametrize("coarse", [False, True], ids=["any points", "coarse points, boxes read by latitude"])
+def test_the_nearest_places_are_the_full_scans(db_session, places, coarse):
     for radius in (None, 2, 10, 25, 1000):
         for wanted in (1, 7, 40, 150, 10_000):
             found, beyond = geo.nearest_points(db_session, select(Need.id), Need.public_latitude,
-                                               Need.public_longitude, *CENTRE, rows=wanted, radius_km=radius)
+                                               Need.public_longitude, *CENTRE, rows=wanted, radius_km=radius,
+                                               coarse=coarse)
             assert beyond == 0
             expected = full_scan(places, wanted, radius)
             assert [(round(km, 9), sorted(points), count) for km, points, count in found] == \
@@ -82,3 +84,18 @@ def test_ranking_only_the_first_rows_keeps_their_order_and_counts_the_rest(db_se
             inside = sum(1 for point in places if radius is None or geo.distance_km(*CENTRE, *point) <= radius)
             counted = sum(count for *_, count in found) + beyond
             assert counted >= min(wanted, inside) and counted <= inside, (radius, ranked)
+
+
+def test_a_boxs_coarse_latitudes_are_every_one_a_coarse_point_can_take_there():
+    from marketplace.geo.proximity import coarse_values
+
+    rng = random.Random(5)
+    for _ in range(500):
+        low = rng.uniform(40, 56)
+        high = low + rng.choice([0.0, 0.004, 0.01, 0.013, 0.2, 1.7])
+        inside = {geo.coarse_point(rng.uniform(low, high), 0)[0] for _ in range(200)}
+        inside = {value for value in inside if low <= value <= high}
+        values = coarse_values(low, high)
+        assert inside <= set(values), (low, high)
+        assert values == sorted(values) and len(values) <= round((high - low) * 100) + 3
+    assert 43.25 in coarse_values(43.25, 43.25) and 43.26 in coarse_values(43.2500001, 43.26)
