@@ -71,7 +71,7 @@ def _forget_writes(conn) -> None:
 
 
 def _note_writes(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
-    if not statement.lstrip()[:6].upper() == "SELECT":
+    if statement.lstrip()[:6].upper() != "SELECT":
         conn.info[_WROTE] = True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel.numbers import format_decimal
+
 from marketplace.core.language import current_language
 
 MINOR_PER_MAJOR = 100  # tiyn in a tenge

@@ -180,7 +180,7 @@ def _with_cards(stmt: Select) -> Select:
     return stmt.options(joinedload(Need.office))
 
 
-def _with_goods_lines(needs: list[Need]) -> list[Need]:
+def _with_goods_lines(needs: list[Need]) -> None:
     """The goods lines of a page's needs in one query, asked only of the needs that have some (`Need.has_goods`),
     and set on every need so that none loads them again: cheaper than selectinload's machinery for a page."""
     with_goods = [need.id for need in needs if need.has_goods]
@@ -191,7 +191,6 @@ def _with_goods_lines(needs: list[Need]) -> list[Need]:
     for need in needs:
         if "items" not in need.__dict__:  # a need the session already held with its lines keeps them
             set_committed_value(need, "items", lines.get(need.id, []))
-    return needs
 
 
 def clamp_page(page: int) -> int:
