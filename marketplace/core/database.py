@@ -80,8 +80,8 @@ def end_reads_with_commit(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _end_reads_with_commit(exc: BaseException | None) -> None:
-        if exc is not None or db.engine.dialect.name != "postgresql":
-            return
+        if exc is not None or not db.session.registry.has() or db.engine.dialect.name != "postgresql":
+            return  # (a request served without the database, e.g. from the public cache, has no session)
         session = db.session()
         if not session.in_transaction() or session.new or session.dirty or session.deleted:
             return

@@ -32,8 +32,9 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in supported:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return current_user.locale
+    user = current_user._get_current_object()  # one lookup through Flask-Login's proxy, not three
+    if user is not None and user.is_authenticated and user.locale in supported:
+        return user.locale
     g.locale_from_accept_language = True
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
