@@ -295,15 +295,9 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
     counted = origin.radius_km is not None or found < wanted
     total, exact = (min(found, COUNT_CAP), found <= COUNT_CAP) if counted else (min(found, COUNT_CAP), False)
     whole, partly, place_of = _window(groups, offset, min(offset + per_page, total if counted else found))
-    at = tuple_(Need.public_latitude, Need.public_longitude)
-    ids = filtered(filters, select(Need.id))
-    parts = [ids.where(at.in_(bindparam("places", [tuple(p) for p in whole], expanding=True)))] if whole else []
-    parts += [_most_urgent_first(ids.where(at.in_(bindparam(f"part{i}", [tuple(p) for p in points], expanding=True))))
-              .limit(take).offset(skip).subquery().select() for i, (points, skip, take) in enumerate(partly)]
     items: list[Need] = []
-    if parts:
-        # The page's needs by the ids of its places, in one query with their offices (a union keeps no order).
-        cards = _with_cards(filtered(filters)).where(Need.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]))
+    if whole or partly:
+        cards = _needs_of_places(filters, whole, partly)
         if counted:
             items = list(db.session.scalars(cards))
         else:
@@ -322,6 +316,25 @@ def _nearest_first(filters: Filters, origin: Origin, page: int, per_page: int) -
 
 
 Place = tuple[float, float]
+
+
+def _needs_of_places(filters: Filters, whole: list[Place], partly: list[tuple[list[Place], int, int]]) -> Select:
+    """The needs a page shows of its places (see _window), with their offices, in one query: a page inside one
+    place (the usual page of a city) as that place's slice in the catalogue's order; else by the ids of each
+    place's share (a union keeps no order: the caller sorts)."""
+    at = tuple_(Need.public_latitude, Need.public_longitude)
+
+    def of(points: list[Place], name: str, stmt: Select) -> Select:
+        return stmt.where(at.in_(bindparam(name, [tuple(p) for p in points], expanding=True)))
+
+    if not whole and len(partly) == 1:
+        points, skip, take = partly[0]
+        return _most_urgent_first(of(points, "part0", _with_cards(filtered(filters)))).limit(take).offset(skip)
+    ids = filtered(filters, select(Need.id))
+    parts = [of(whole, "places", ids)] if whole else []
+    parts += [_most_urgent_first(of(points, f"part{i}", ids)).limit(take).offset(skip).subquery().select()
+              for i, (points, skip, take) in enumerate(partly)]
+    return _with_cards(filtered(filters)).where(Need.id.in_(union_all(*parts) if len(parts) > 1 else parts[0]))
 
 
 def _window(groups: list[tuple[float, list[Place], int]], offset: int,
