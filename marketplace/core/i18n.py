@@ -14,7 +14,7 @@ from flask_babel import (
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from marketplace.core.language import current_language, current_locale
+from marketplace.core.language import code_of, current_language, current_locale
 from marketplace.core.money import format_money
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -150,11 +150,12 @@ _translations_of: dict = {}
 
 def _translations():
     locale = current_locale()
-    found = _translations_of.get(locale)
+    if locale is None:
+        return get_translations()
+    language = code_of(locale)
+    found = _translations_of.get(language)
     if found is None:
-        found = get_translations()
-        if locale is not None:
-            _translations_of[locale] = found
+        found = _translations_of[language] = get_translations()
     return found
 
 

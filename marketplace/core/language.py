@@ -29,12 +29,21 @@ def current_locale() -> Locale | None:
 def current_language() -> str:
     """The page's language code ("ru", "kk", "en"); the default outside a request."""
     locale = current_locale()
-    if locale is None:
-        return DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE if locale is None else code_of(locale)
+
+
+def code_of(locale: Locale) -> str:
+    """str(locale), kept: the identifier is otherwise built anew on each call."""
+    global _last
+    last = _last
+    if last[0] is locale:  # the request's own Locale object: no hashing of its five parts
+        return last[1]
     code = _codes.get(locale)
     if code is None:
         code = _codes[locale] = str(locale)
+    _last = (locale, code)
     return code
 
 
 _codes: dict[Locale, str] = {}  # str(Locale) builds the identifier anew each time
+_last: tuple[Locale | None, str] = (None, DEFAULT_LANGUAGE)  # the last Locale asked about, kept alive here
