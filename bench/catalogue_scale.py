@@ -362,6 +362,11 @@ def checks(results: list[dict]) -> list[dict]:
             line(verdict(growth <= GROWTH_LIMIT), "listing grows ≤ 1.5× from 10,000 to 1,000,000 needs",
                  f"`{name}` {growth:.2f}× ({single_ms(by_size[10_000], name):,.1f} → "
                  f"{single_ms(by_size[1_000_000], name):,.1f} ms)")
+            # The same growth over that of the baseline measured around it (a by-id fetch should not grow at
+            # all): what is left of the machine's drift between the sizes' minutes.
+            paired = growth / (single_ms(by_size[1_000_000], name, "single_client_bases")
+                               / single_ms(by_size[10_000], name, "single_client_bases"))
+            line("INFO", "listing's growth over its baseline's growth", f"`{name}` {paired:.2f}×")
         elif len(results) > 1:
             first, last = results[0], results[-1]
             growth = single_ms(last, name) / single_ms(first, name)
